@@ -184,6 +184,7 @@ func (c *Conn) awaitPeerClose() {
 		c.nc.SetReadDeadline(time.Now().Add(timeout))
 		for {
 			if err := c.discardMessage(); err != nil {
+				c.readErr = err
 				return
 			}
 		}

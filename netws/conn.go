@@ -202,7 +202,9 @@ func newConn(nc net.Conn, client bool, opts ConnOptions, buffered []byte) *Conn 
 	}
 	c.rtt.init(c.opts.RTTWindow, c.opts.PongTimeout)
 	if c.opts.PingInterval > 0 {
-		c.keepalive = time.AfterFunc(c.opts.PingInterval, c.keepaliveTick)
+		// Create the timer stopped, so keepaliveTick never sees it unset.
+		c.keepalive = time.AfterFunc(time.Hour, c.keepaliveTick)
+		c.keepalive.Reset(c.opts.PingInterval)
 	}
 	return c
 }

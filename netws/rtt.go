@@ -14,7 +14,7 @@ import (
 const (
 	rttPayloadSize = 16
 	maxRTTWindow   = 1024
-	maxPending     = 64
+	maxPending     = 16
 )
 
 var rttTag = [4]byte{'t', 'w', 'r', 't'}
@@ -50,8 +50,8 @@ func (s RTTStats) Loss() float64 {
 }
 
 type pendingPing struct {
-	seq    uint32
 	sent   int64 // nanoseconds since epoch
+	seq    uint32
 	active bool
 }
 
@@ -64,7 +64,8 @@ type rttTracker struct {
 	pongTimeout time.Duration
 	seq         uint32
 	pending     [maxPending]pendingPing
-	samples     []time.Duration // ring of the last len(samples) samples
+	window      int
+	samples     []time.Duration // ring of the last window samples, allocated on first use
 	next        int
 	count       int
 	stats       RTTStats
@@ -74,7 +75,7 @@ type rttTracker struct {
 func (t *rttTracker) init(window int, pongTimeout time.Duration) {
 	t.epoch = time.Now()
 	t.pongTimeout = pongTimeout
-	t.samples = make([]time.Duration, window)
+	t.window = window
 }
 
 // newPing returns the payload of the next RTT ping, sent at now.
@@ -153,6 +154,9 @@ func (t *rttTracker) add(r time.Duration) {
 	}
 	s.Last = r
 	s.PongsMatched++
+	if t.samples == nil {
+		t.samples = make([]time.Duration, t.window)
+	}
 	t.samples[t.next] = r
 	t.next = (t.next + 1) % len(t.samples)
 	t.count = min(t.count+1, len(t.samples))
