@@ -1,5 +1,7 @@
 package netws
 
+import "fmt"
+
 // PreparedMessage is a message encoded into frames once, to be written to
 // many connections: on server connections WritePrepared sends the same
 // bytes to each, with no per-connection copying or masking. Client
@@ -62,8 +64,17 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 	if c.client {
 		return c.writeFragmented(opcode(pm.typ), pm.data)
 	}
+	return c.writeFramesFrom(pm, 0)
+}
+
+// writeFramesFrom writes pm's encoded frames from frame i on, each under
+// the frame lock, so control frames can go out between them.
+func (c *Conn) writeFramesFrom(pm *PreparedMessage, i int) error {
 	start := 0
-	for _, end := range pm.ends {
+	if i > 0 {
+		start = pm.ends[i-1]
+	}
+	for _, end := range pm.ends[i:] {
 		if err := c.lockWrite(opBinary, false); err != nil {
 			return err
 		}
@@ -74,4 +85,47 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 		start = end
 	}
 	return nil
+}
+
+// WritePreparedPrefixed writes one message whose payload is prefix followed
+// by pm's payload, with pm's type. prefix travels in a first frame of its
+// own and pm's frames follow as continuation frames, so a broadcast can
+// give each connection a few bytes of its own (a per-player header) in
+// front of bytes encoded once for everyone. On server connections pm's
+// payload is not copied; prefix must fit in one frame (at most
+// MaxFrameSize bytes).
+func (c *Conn) WritePreparedPrefixed(prefix []byte, pm *PreparedMessage) error {
+	if len(prefix) > c.opts.MaxFrameSize {
+		return fmt.Errorf("netws: prefix of %d bytes exceeds MaxFrameSize %d", len(prefix), c.opts.MaxFrameSize)
+	}
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	op := opcode(pm.typ)
+	if c.client {
+		if err := c.writeFrame(false, op, prefix, false); err != nil {
+			return err
+		}
+		return c.writeFragmented(opContinuation, pm.data)
+	}
+	// The prefix frame and pm's first frame, its opcode changed to
+	// continuation, go out in one write.
+	if err := c.lockWrite(op, false); err != nil {
+		return err
+	}
+	first := pm.frames[:pm.ends[0]]
+	hn := headerSize(first[1])
+	n := putHeader(c.hdr[:], false, op, len(prefix), false, [4]byte{})
+	bp := writeBufPool.Get().(*[]byte)
+	b := append(append((*bp)[:0], c.hdr[:n]...), prefix...)
+	b = append(b, first[0]&^0x0F|byte(opContinuation))
+	b = append(b, first[1:hn]...)
+	c.wv[0], c.wv[1] = b, first[hn:]
+	c.wvb = c.wv[:]
+	_, err := c.wvb.WriteTo(c.nc)
+	c.wv[0], c.wv[1] = nil, nil
+	writeBufPool.Put(bp)
+	if err := c.unlockWrite(err); err != nil {
+		return err
+	}
+	return c.writeFramesFrom(pm, 1)
 }
