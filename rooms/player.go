@@ -1,0 +1,221 @@
+package rooms
+
+import (
+	"sync"
+	"time"
+
+	"github.com/tickwire/tickwire/netws"
+)
+
+// Conn is what a room needs of a player's connection. *netws.Conn
+// implements it; tests may use any other implementation.
+type Conn interface {
+	ReadMessage(dst []byte) (netws.MessageType, []byte, error)
+	WriteMessage(typ netws.MessageType, p []byte) error
+	WritePreparedPrefixed(prefix []byte, pm *netws.PreparedMessage) error
+	Close(code netws.StatusCode, reason string) error
+	CloseNow() error
+	RTT() netws.RTTStats
+}
+
+// Player is a seat in a room. The room's goroutine owns it: a Game may
+// read and change it from its methods, and nothing else should.
+type Player struct {
+	id    string
+	name  string
+	token string // reconnect token
+	room  *Room
+
+	// Data is for the game's own per-player state.
+	Data any
+
+	conn        Conn
+	out         *outbox
+	connected   bool
+	lastSeq     uint32 // last input applied
+	joined      time.Time
+	disconnects time.Time // when the connection dropped, while in grace
+}
+
+// ID returns the player's id, unique across rooms and nodes.
+func (p *Player) ID() string { return p.id }
+
+// Name returns the display name the client gave when joining.
+func (p *Player) Name() string { return p.name }
+
+// Connected reports whether the player has a live connection; a player in
+// the reconnect grace period keeps its seat but is not connected.
+func (p *Player) Connected() bool { return p.connected }
+
+// LastInput returns the sequence number of the last input applied.
+func (p *Player) LastInput() uint32 { return p.lastSeq }
+
+// RTT returns the round-trip time statistics of the player's connection,
+// or zero values while it is disconnected.
+func (p *Player) RTT() netws.RTTStats {
+	if p.conn == nil || !p.connected {
+		return netws.RTTStats{}
+	}
+	return p.conn.RTT()
+}
+
+// outItem is one queued message: a whole encoded message, or a batch
+// (a per-player prefix in front of frames prepared once for many).
+type outItem struct {
+	msg    []byte
+	prefix []byte
+	pm     *netws.PreparedMessage
+}
+
+func (it outItem) isBatch() bool { return it.pm != nil }
+
+// maxQueued bounds the messages (not batches) waiting for one player.
+const maxQueued = 256
+
+// outbox is a player's send queue, drained by a writer goroutine so that a
+// slow connection never holds up the room. A newer batch supersedes an
+// unsent older one, so the queue never grows with the tick count.
+type outbox struct {
+	conn Conn
+
+	mu          sync.Mutex
+	items       []outItem
+	closed      bool
+	overflow    bool
+	behindSince time.Time // when a batch was last superseded while behind
+	superseded  uint64
+
+	wake chan struct{}
+	done chan struct{} // closed when the writer has returned
+}
+
+func newOutbox(c Conn) *outbox {
+	o := &outbox{conn: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go o.run()
+	return o
+}
+
+// pushMsg queues a whole message.
+func (o *outbox) pushMsg(b []byte) {
+	o.mu.Lock()
+	if !o.closed {
+		if len(o.items) >= maxQueued {
+			o.overflow = true
+		} else {
+			o.items = append(o.items, outItem{msg: b})
+		}
+	}
+	o.mu.Unlock()
+	o.signal()
+}
+
+// pushBatch queues a batch, replacing one still unsent.
+func (o *outbox) pushBatch(prefix []byte, pm *netws.PreparedMessage, now time.Time) {
+	o.mu.Lock()
+	if !o.closed {
+		for i, it := range o.items {
+			if it.isBatch() {
+				o.items = append(o.items[:i], o.items[i+1:]...)
+				o.superseded++
+				if o.behindSince.IsZero() {
+					o.behindSince = now
+				}
+				break
+			}
+		}
+		o.items = append(o.items, outItem{prefix: prefix, pm: pm})
+	}
+	o.mu.Unlock()
+	o.signal()
+}
+
+func (o *outbox) signal() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// behind returns how long the player has been behind (0 if it is not), and
+// whether its message queue overflowed.
+func (o *outbox) behind(now time.Time) (time.Duration, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.behindSince.IsZero() {
+		return 0, o.overflow
+	}
+	return now.Sub(o.behindSince), o.overflow
+}
+
+// dropped returns how many batches were superseded before being sent.
+func (o *outbox) dropped() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.superseded
+}
+
+// close stops the writer after it has sent what is queued.
+func (o *outbox) close() {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	o.signal()
+}
+
+// run writes queued items until the outbox is closed and empty, or a write
+// fails (the reader then sees the connection end).
+func (o *outbox) run() {
+	defer close(o.done)
+	var batch []outItem
+	for range o.wake {
+		o.mu.Lock()
+		batch = append(batch[:0], o.items...)
+		clear(o.items)
+		o.items = o.items[:0]
+		closed := o.closed
+		o.mu.Unlock()
+		for _, it := range batch {
+			var err error
+			if it.isBatch() {
+				err = o.conn.WritePreparedPrefixed(it.prefix, it.pm)
+			} else {
+				err = o.conn.WriteMessage(netws.Binary, it.msg)
+			}
+			if err != nil {
+				return
+			}
+		}
+		clear(batch)
+		o.mu.Lock()
+		if len(o.items) == 0 {
+			o.behindSince = time.Time{}
+		}
+		empty := len(o.items) == 0
+		o.mu.Unlock()
+		if closed && empty {
+			return
+		}
+	}
+}
+
+// rateLimiter is a token bucket: rate tokens a second, up to burst.
+type rateLimiter struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newRateLimiter(rate int, now time.Time) rateLimiter {
+	r := float64(rate)
+	return rateLimiter{rate: r, burst: r, tokens: r, last: now}
+}
+
+// allow takes a token if one is available.
+func (l *rateLimiter) allow(now time.Time) bool {
+	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}
