@@ -67,8 +67,9 @@ func (g *counterGame) Snapshot(p *Player) any {
 }
 
 // startRoom runs a room for g and serves it over WebSocket; the first
-// message of each connection must be a join.
-func startRoom(t *testing.T, g Game, opts RoomOptions) (*Room, string) {
+// message of each connection must be a join. tweak, if given, adjusts each
+// server-side connection before the join.
+func startRoom(t *testing.T, g Game, opts RoomOptions, tweak ...func(*netws.Conn)) (*Room, string) {
 	t.Helper()
 	r, err := NewRoom("counter", g, opts)
 	if err != nil {
@@ -83,6 +84,9 @@ func startRoom(t *testing.T, g Game, opts RoomOptions) (*Room, string) {
 			return
 		}
 		defer c.CloseNow()
+		for _, f := range tweak {
+			f(c)
+		}
 		_, b, err := c.ReadMessage(nil)
 		if err != nil {
 			return
