@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -243,19 +244,26 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Con
 }
 
 // AcceptConn performs the server side of the opening handshake on a raw
-// connection: it reads the request under opts.HandshakeTimeout, validates
-// it and answers. It returns the request for inspection (its Body is
-// empty). When it refuses it answers with an HTTP error, closes nc and
-// returns a *HandshakeError. opts may be nil.
+// connection: it reads the request under opts.HandshakeTimeout (refusing
+// one over http.DefaultMaxHeaderBytes with 431), validates it and answers.
+// It returns the request for inspection (its Body is empty). When it
+// refuses it answers with an HTTP error, closes nc and returns a
+// *HandshakeError. opts may be nil.
 func AcceptConn(nc net.Conn, opts *UpgradeOptions) (*Conn, *http.Request, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
 	}
 	nc.SetDeadline(time.Now().Add(handshakeTimeout(opts.HandshakeTimeout)))
-	br := bufio.NewReaderSize(nc, 1024)
+	// http.ReadRequest does not bound the header size; bound it as
+	// net/http's server does by default.
+	lr := &io.LimitedReader{R: nc, N: http.DefaultMaxHeaderBytes}
+	br := bufio.NewReaderSize(lr, 1024)
 	r, err := http.ReadRequest(br)
 	if err != nil {
 		herr := refuse(http.StatusBadRequest, "cannot read the handshake request: %v", err)
+		if lr.N == 0 {
+			herr = refuse(http.StatusRequestHeaderFieldsTooLarge, "handshake request larger than %d bytes", http.DefaultMaxHeaderBytes)
+		}
 		writeRefusal(nc, herr)
 		nc.Close()
 		return nil, nil, herr

@@ -241,8 +241,10 @@ func (c *Conn) CloseNow() error {
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
-		err = c.nc.Close()
+		// Signal first: an I/O error caused by closing nc must find
+		// tcpClosed closed, to be reported as ErrClosed.
 		close(c.tcpClosed)
+		err = c.nc.Close()
 	})
 	if err == ErrClosed {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,8 +70,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	if u.Host == "" {
 		return nil, fmt.Errorf("netws: URL %q has no host", rawURL)
 	}
-	for _, h := range reservedRequestHeaders {
-		if _, ok := opts.Header[h]; ok {
+	for name := range opts.Header {
+		// Keys set without Header.Set may not be in canonical form.
+		if h := http.CanonicalHeaderKey(name); slices.Contains(reservedRequestHeaders, h) {
 			return nil, fmt.Errorf("netws: DialOptions.Header may not set %s; netws sets it for the handshake", h)
 		}
 	}

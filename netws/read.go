@@ -16,10 +16,16 @@ type readState struct {
 	masked    bool
 	key       [4]byte
 	keyPos    int
-	size      int64 // payload bytes of the message so far, current frame included
+	size      int64     // payload bytes of the message so far, current frame included
+	deadline  time.Time // when the message must be complete (ReadTimeout); zero if none
 	gen       uint64
 	utf8      utf8Validator
 }
+
+// maxGrow bounds how far ReadMessage grows its buffer ahead of the payload
+// that has arrived: a header may announce any length up to the read limit
+// (or 2^63-1 without one), and memory should follow the bytes received.
+const maxGrow = 1 << 20
 
 // ReadMessage reads the next data message and appends its payload to dst,
 // returning the extended slice; pass dst[:0] of a reused buffer to read
@@ -54,7 +60,7 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	}
 	for {
 		for c.rd.remaining > 0 {
-			dst = slices.Grow(dst, int(c.rd.remaining))
+			dst = slices.Grow(dst, int(min(c.rd.remaining, maxGrow)))
 			n, err := c.readPayload(dst[len(dst):cap(dst)])
 			dst = dst[:len(dst)+n]
 			if err != nil {
@@ -206,14 +212,7 @@ func (c *Conn) fill(n int) error {
 // message, handling the control frames it meets on the way.
 func (c *Conn) nextDataFrame() error {
 	for {
-		if !c.rd.inMessage {
-			switch {
-			case c.opts.IdleTimeout > 0:
-				c.nc.SetReadDeadline(time.Now().Add(c.opts.IdleTimeout))
-			case c.opts.ReadTimeout > 0:
-				c.nc.SetReadDeadline(time.Time{})
-			}
-		}
+		c.armReadDeadline()
 		h, err := c.readHeader()
 		if err != nil {
 			return err
@@ -237,9 +236,11 @@ func (c *Conn) nextDataFrame() error {
 			c.rd.size = 0
 			c.rd.gen++
 			c.rd.utf8.reset()
+			c.rd.deadline = time.Time{}
 			if c.opts.ReadTimeout > 0 {
-				c.nc.SetReadDeadline(time.Now().Add(c.opts.ReadTimeout))
+				c.rd.deadline = time.Now().Add(c.opts.ReadTimeout)
 			}
+			c.armReadDeadline()
 		}
 		if limit := c.opts.ReadLimit; limit > 0 && h.length > limit-c.rd.size {
 			return c.failRead(localClose(StatusMessageTooBig,
@@ -253,6 +254,24 @@ func (c *Conn) nextDataFrame() error {
 		c.rd.keyPos = 0
 		return nil
 	}
+}
+
+// armReadDeadline sets the read deadline for what comes next: IdleTimeout
+// from now, as every frame restarts the idle timer, but no later than the
+// ReadTimeout deadline of the message in progress. Without either option,
+// or once Close has taken over the deadline, it leaves the deadline alone.
+func (c *Conn) armReadDeadline() {
+	if c.opts.IdleTimeout <= 0 && c.opts.ReadTimeout <= 0 || c.closing.Load() {
+		return
+	}
+	var d time.Time
+	if c.opts.IdleTimeout > 0 {
+		d = time.Now().Add(c.opts.IdleTimeout)
+	}
+	if c.rd.inMessage && !c.rd.deadline.IsZero() && (d.IsZero() || c.rd.deadline.Before(d)) {
+		d = c.rd.deadline
+	}
+	c.nc.SetReadDeadline(d)
 }
 
 // readHeader reads and checks one frame header.
@@ -291,12 +310,12 @@ func (c *Conn) readHeader() (frameHeader, error) {
 // error to report, closing the connection with a reason when a timeout set
 // by the options fired.
 func (c *Conn) readError(err error) error {
-	if isTimeout(err) && c.failure() == nil {
+	if isTimeout(err) && c.failure() == nil && !c.closing.Load() {
 		switch {
-		case !c.rd.inMessage && c.opts.IdleTimeout > 0:
-			return c.failRead(localClose(StatusGoingAway, "idle timeout: no frame for "+c.opts.IdleTimeout.String()))
-		case c.rd.inMessage && c.opts.ReadTimeout > 0:
+		case c.rd.inMessage && c.opts.ReadTimeout > 0 && (c.opts.IdleTimeout <= 0 || !time.Now().Before(c.rd.deadline)):
 			return c.failRead(localClose(StatusPolicyViolation, "read timeout: message not received within "+c.opts.ReadTimeout.String()))
+		case c.opts.IdleTimeout > 0:
+			return c.failRead(localClose(StatusGoingAway, "idle timeout: no frame for "+c.opts.IdleTimeout.String()))
 		}
 	}
 	return c.readFailure(err)
