@@ -39,6 +39,7 @@ func (c *sinkConn) Read(p []byte) (int, error) {
 	<-c.closed
 	return 0, net.ErrClosed
 }
+
 // Write counts messages delivered: each starts with exactly one frame
 // whose opcode is binary (later fragments are continuations).
 func (c *sinkConn) Write(p []byte) (int, error) {

@@ -123,14 +123,15 @@ type Room struct {
 	roster  atomic.Pointer[[]PlayerInfo]
 
 	// Owned by the room goroutine.
-	players    []*Player
-	events     []any
-	tickN      uint64
-	emptySince time.Time
-	closeCode  netws.StatusCode
-	closeMsg   string
-	crashed    bool
-	encoded    map[any]*netws.PreparedMessage
+	players     []*Player
+	events      []any
+	tickN       uint64
+	emptySince  time.Time
+	closeCode   netws.StatusCode
+	closeMsg    string
+	crashed     bool
+	encoded     map[any]*netws.PreparedMessage
+	rosterDirty bool // players joined or left since the roster was published
 }
 
 // NewRoom returns a room running game under the registered name. Call Run
@@ -302,7 +303,7 @@ func (r *Room) tick(t tick.Tick) {
 	r.checkPlayers(t.Start)
 	r.game.Tick(t)
 	r.broadcast(t)
-	if t.N%uint64(r.opts.TickRate) == 0 {
+	if r.rosterDirty || t.N%uint64(r.opts.TickRate) == 0 {
 		r.publishRoster(t.Start)
 	}
 	if len(r.players) == 0 && r.opts.EmptyTimeout >= 0 && t.Start.Sub(r.emptySince) >= r.opts.EmptyTimeout {
@@ -454,7 +455,7 @@ func (r *Room) removePlayer(p *Player, why LeaveReason, code netws.StatusCode, r
 		r.dropConn(p, netws.StatusNormalClosure, why.String())
 	}
 	r.game.Leave(p, why)
-	r.publishRoster(r.now())
+	r.rosterDirty = true
 	r.log.Debug("player left", "player", p.id, "reason", why)
 	if len(r.players) == 0 {
 		r.emptySince = r.now()
@@ -483,9 +484,11 @@ type PlayerInfo struct {
 	Dropped   uint64         `json:"dropped"` // batches superseded before they were sent
 }
 
-// publishRoster refreshes the player list Players returns to other
-// goroutines; the room does it once a second.
+// publishRoster refreshes the player list Roster returns to other
+// goroutines; the room does it once a second, and at the end of a tick in
+// which players joined or left.
 func (r *Room) publishRoster(now time.Time) {
+	r.rosterDirty = false
 	list := make([]PlayerInfo, 0, len(r.players))
 	for _, p := range r.players {
 		pi := PlayerInfo{ID: p.id, Name: p.name, Connected: p.connected, LastInput: p.lastSeq, Joined: p.joined}

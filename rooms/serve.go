@@ -135,7 +135,7 @@ func (r *Room) attach(p *Player, c Conn, now time.Time, resumed bool) {
 	}
 	b, _ := encodeServerMsg(ServerWelcome, w)
 	p.out.pushMsg(b)
-	r.publishRoster(now)
+	r.rosterDirty = true
 }
 
 // Serve seats the player behind c (a new join, or a reconnect when
