@@ -25,23 +25,40 @@ import (
 // Every iteration sleeps 10ms; the figures are over the whole run, so ns/op
 // means nothing here.
 func BenchmarkIdle(b *testing.B) {
-	for _, shared := range []bool{false, true} {
+	for _, mode := range benchModes {
 		for _, n := range []int{1, 100, 1000} {
-			name := "timer"
-			if shared {
-				name = "scheduler"
-			}
-			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) { benchIdle(b, n, shared) })
+			b.Run(fmt.Sprintf("%s/N=%d", mode, n), func(b *testing.B) { benchLoops(b, n, mode, 0) })
 		}
 	}
 }
 
-func benchIdle(b *testing.B, n int, shared bool) {
+// BenchmarkBusy is BenchmarkIdle with 1000 loops whose callbacks each
+// keep the CPU busy for 10µs, 30% of two cores in all: how late ticks
+// start when the loops have work to do.
+func BenchmarkBusy(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run(fmt.Sprintf("%s/N=1000", mode), func(b *testing.B) { benchLoops(b, 1000, mode, 10*time.Microsecond) })
+	}
+}
+
+// The ways to run loops: each with its own timer; on a Scheduler as it
+// comes; on one with every loop of a rate on one phase; and on one with
+// the loops spread evenly over all the phases it has.
+var benchModes = []string{"timer", "scheduler", "aligned", "spread"}
+
+func benchLoops(b *testing.B, n int, mode string, work time.Duration) {
 	const rate = 60
 	period := time.Second / rate
 	var sched *tick.Scheduler
-	if shared {
+	switch mode {
+	case "scheduler":
 		sched = tick.NewScheduler(nil)
+	case "aligned":
+		sched = tick.NewScheduler(nil)
+		tick.SetSchedulerPolicy(sched, 1, 0)
+	case "spread":
+		sched = tick.NewScheduler(nil)
+		tick.SetSchedulerPolicy(sched, 0, 1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -53,12 +70,17 @@ func benchIdle(b *testing.B, n int, shared bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		late[i] = make([]time.Duration, 0, 4096)
 		wg.Go(func() {
+			mine := make([]time.Duration, 0, 4096) // not late[i]: no false sharing
+			defer func() { late[i] = mine }()
 			time.Sleep(time.Duration(i) * period / time.Duration(n))
 			loop.Run(ctx, func(t tick.Tick) {
-				if measuring.Load() && len(late[i]) < cap(late[i]) {
-					late[i] = append(late[i], t.Lateness)
+				if measuring.Load() && len(mine) < cap(mine) {
+					mine = append(mine, t.Lateness)
+				}
+				if work > 0 {
+					for start := time.Now(); time.Since(start) < work; {
+					}
 				}
 			})
 		})

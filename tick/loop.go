@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -48,9 +47,10 @@ type Options struct {
 	// nil or the Scheduler's clock.
 	Clock Clock
 
-	// Scheduler, if not nil, wakes the loop, sharing one timer with all
-	// its other loops. Use one for many loops. If nil, the loop keeps a
-	// timer of its own.
+	// Scheduler, if not nil, wakes the loop from the timer it shares
+	// with its other loops; share one among all the loops of a process.
+	// If nil, the loop keeps a timer of its own, which costs less for a
+	// lone loop and more for many.
 	Scheduler *Scheduler
 }
 
@@ -65,12 +65,16 @@ type Loop struct {
 	clock    Clock
 	sched    *Scheduler
 
-	started  atomic.Bool
-	stop     chan struct{}
-	stopOnce sync.Once
+	started atomic.Bool
+	stopped atomic.Bool // by Stop
+	quit    atomic.Bool // by Stop or the end of Run's context
 
-	wake chan struct{} // the Scheduler's signal that a tick may be due
-	slot int           // index in the Scheduler's list of loops; under sched.mu
+	// wake is signalled when a tick may be due, by the Scheduler, and
+	// when quit is set. It holds one signal, so none is lost and none
+	// waits; the loop checks what is due and quit itself.
+	wake  chan struct{}
+	slot  int           // index in its Scheduler bucket's loops; under sched.mu
+	phase time.Duration // of its Scheduler grid; under sched.mu
 
 	rec recorder
 }
@@ -89,7 +93,7 @@ func NewLoop(opts Options) (*Loop, error) {
 		maxCatch: opts.MaxCatchUp,
 		clock:    opts.Clock,
 		sched:    opts.Scheduler,
-		stop:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
 	}
 	switch {
 	case l.maxCatch == 0:
@@ -103,7 +107,6 @@ func NewLoop(opts Options) (*Loop, error) {
 			return nil, errors.New("tick: Options.Clock differs from the Scheduler's clock; leave it nil to use the Scheduler's")
 		}
 		l.clock = sc
-		l.wake = make(chan struct{}, 1)
 	}
 	if l.clock == nil {
 		l.clock = systemClock{}
@@ -130,8 +133,8 @@ func (l *Loop) Step() time.Duration { return l.step }
 // is not interrupted: Run returns after fn does. Calls of fn never overlap.
 //
 // Without a Scheduler the first tick is due when Run is called. With one,
-// it is due at the Scheduler's next instant for the loop's rate, at most
-// one step later, so that loops of the same rate share wake-ups.
+// it is due at the next instant of the loop's grid (see Scheduler), at
+// most one step later.
 //
 // When a tick starts a whole step or more late, because fn ran long or the
 // process stalled, the loop runs overdue ticks back to back to catch up,
@@ -150,14 +153,11 @@ func (l *Loop) Run(ctx context.Context, fn func(Tick)) error {
 	if l.started.Swap(true) {
 		return errors.New("tick: Loop.Run called twice; a Loop runs once")
 	}
-	done := ctx.Done()
-	select {
-	case <-done:
-		return ctx.Err()
-	case <-l.stop:
-		return nil
-	default:
+	if l.quit.Load() || ctx.Err() != nil {
+		return l.exitErr(ctx)
 	}
+	stopCtx := context.AfterFunc(ctx, l.abort)
+	defer stopCtx()
 
 	var start time.Time
 	var timer Timer
@@ -173,82 +173,95 @@ func (l *Loop) Run(ctx context.Context, fn func(Tick)) error {
 		}()
 	}
 
+	// Times are kept as offsets from start, which makes each tick a
+	// few integer operations.
 	var (
-		next   uint64 // the next tick to run
-		streak int    // catch-up ticks run in a row
-		now    = l.clock.Now()
+		next    uint64           // the next tick to run
+		nextOff time.Duration    // when it is due: next*step
+		streak  int              // catch-up ticks run in a row
+		now     = l.clock.Now()  // the time, read last
+		nowOff  = now.Sub(start) // and as an offset
 	)
-	for {
-		select {
-		case <-done:
-			return ctx.Err()
-		case <-l.stop:
-			return nil
-		default:
-		}
-		due := start.Add(time.Duration(next) * l.step)
-		if now.Before(due) {
-			var wake <-chan struct{}
-			var fired <-chan time.Time
+	for !l.quit.Load() {
+		if nowOff < nextOff {
 			if l.sched != nil {
-				wake = l.wake
+				<-l.wake
 			} else {
 				if timer == nil {
-					timer = l.clock.NewTimer(due.Sub(now))
+					timer = l.clock.NewTimer(nextOff - nowOff)
 				} else {
-					timer.Reset(due.Sub(now))
+					timer.Reset(nextOff - nowOff)
 				}
-				fired = timer.C()
-			}
-			select {
-			case <-wake:
-			case <-fired:
-			case <-done:
-				return ctx.Err()
-			case <-l.stop:
-				return nil
+				select {
+				case <-timer.C():
+				case <-l.wake:
+				}
 			}
 			now = l.clock.Now()
+			nowOff = now.Sub(start)
 			continue
 		}
 
 		// Tick next is due. If the one after it is due too, the loop is
 		// behind: catch up, or skip to the latest due tick.
 		var skipped uint64
-		if latest := uint64(now.Sub(start) / l.step); latest > next {
+		if nowOff-nextOff >= l.step {
 			if streak < l.maxCatch {
 				streak++
 			} else {
+				latest := uint64(nowOff / l.step)
 				skipped = latest - next
 				next = latest
-				due = start.Add(time.Duration(next) * l.step)
+				nextOff = time.Duration(next) * l.step
 				streak = 0
 			}
 		} else {
 			streak = 0
 		}
-		if l.sched != nil {
-			// A signal already here is for this tick or an earlier one;
-			// drop it rather than wake for nothing later.
-			select {
-			case <-l.wake:
-			default:
-			}
+		// A signal already here is for this tick or an earlier one, or
+		// for quit, which is checked before the loop waits again: drop
+		// it rather than wake for nothing later.
+		select {
+		case <-l.wake:
+		default:
 		}
 
-		t := Tick{N: next, Step: l.step, Due: due, Start: now, Lateness: now.Sub(due)}
+		t := Tick{N: next, Step: l.step, Due: start.Add(nextOff), Start: now, Lateness: nowOff - nextOff}
 		fn(t)
 		now = l.clock.Now()
-		l.rec.record(t.Lateness, now.Sub(t.Start), l.step, skipped)
+		end := now.Sub(start)
+		l.rec.record(t.Lateness, end-nowOff, l.step, skipped)
+		nowOff = end
 		next++
+		nextOff += l.step
 	}
+	return l.exitErr(ctx)
+}
+
+// abort makes Run return: it is called by Stop and when Run's context
+// ends.
+func (l *Loop) abort() {
+	l.quit.Store(true)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// exitErr is what Run returns when it stops.
+func (l *Loop) exitErr(ctx context.Context) error {
+	if l.stopped.Load() {
+		return nil
+	}
+	return ctx.Err()
 }
 
 // Stop makes Run return nil once the tick in progress, if any, is done.
 // It does not wait for that. Stop may be called more than once, from any
 // goroutine, fn included; after Stop, Run returns at once.
 func (l *Loop) Stop() {
-	l.stopOnce.Do(func() { close(l.stop) })
+	l.stopped.Store(true)
+	l.abort()
 }
 
 // Stats returns the loop's measurements so far. It is safe to call while

@@ -6,10 +6,26 @@ import (
 	"time"
 )
 
-// A Scheduler wakes many Loops from one timer. Loops of the same rate share
-// a grid of instants, the Scheduler's first use plus whole steps, so a
-// thousand 60 Hz loops cost one timer wake-up every 16.7ms instead of a
-// thousand at scattered instants. Give it to loops in Options.Scheduler.
+// The loops of one step share an instant until maxPack of them do; then
+// the next phase of the step opens, up to maxSlots phases at least minSlot
+// apart. Go's timers, on Linux, wake a sleeping process with millisecond
+// resolution: phases closer than that would not wake apart.
+const (
+	maxPack  = 64
+	maxSlots = 16
+	minSlot  = time.Millisecond
+)
+
+// A Scheduler wakes many Loops from one timer goroutine. It places each
+// loop on a grid of instants, epoch + phase + k*step, where the epoch is
+// the Scheduler's first use; the loops of a grid share its wake-ups. The
+// loops of one rate share one phase until 64 of them do, then fill the
+// rate's next phase, and so on, up to 16 phases spread over the step at
+// least a millisecond apart; when all are full, loops go to the phase with
+// fewest. So a hundred 60 Hz loops cost two timer wake-ups per step
+// instead of a hundred, and no instant starts more than 64 ticks at once
+// while there are at most 1024 loops, which keeps ticks prompt when the
+// loops have work to do. Give a Scheduler to loops in Options.Scheduler.
 //
 // At each instant the Scheduler signals every loop due then, without
 // waiting for any: each loop runs its ticks on its own goroutine, the one
@@ -23,16 +39,25 @@ import (
 type Scheduler struct {
 	mu      sync.Mutex
 	clock   Clock
-	epoch   time.Time                 // the origin of every rate's grid
-	byStep  map[time.Duration]*bucket // the loops of each step
-	queue   bucketHeap                // buckets by next instant
-	running bool                      // the timer goroutine is running
-	kick    chan struct{}             // makes the timer goroutine look again
+	epoch   time.Time             // the origin of every grid, once started
+	started bool                  // epoch is set
+	slots   int                   // most phases per step; 0 means maxSlots
+	pack    int                   // loops per phase before the next; 0 means maxPack
+	buckets map[bucketKey]*bucket // the loops of each step and phase
+	queue   bucketHeap            // buckets by next instant
+	running bool                  // the timer goroutine is running
+	kick    chan struct{}         // makes the timer goroutine look again
 }
 
-// A bucket is the loops of one step: they share the instants of one grid.
-type bucket struct {
+// A bucketKey names a grid: the instants epoch + phase + k*step.
+type bucketKey struct {
 	step  time.Duration
+	phase time.Duration
+}
+
+// A bucket is the loops of one grid: they share its instants.
+type bucket struct {
+	bucketKey
 	next  time.Time // the next instant to signal them
 	loops []*Loop
 	index int // in the heap
@@ -50,8 +75,8 @@ func (s *Scheduler) init() {
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
-	if s.byStep == nil {
-		s.byStep = make(map[time.Duration]*bucket)
+	if s.buckets == nil {
+		s.buckets = make(map[bucketKey]*bucket)
 		s.kick = make(chan struct{}, 1)
 	}
 }
@@ -70,16 +95,17 @@ func (s *Scheduler) add(l *Loop) time.Time {
 	defer s.mu.Unlock()
 	s.init()
 	now := s.clock.Now()
-	if s.epoch.IsZero() {
-		s.epoch = now
+	if !s.started {
+		s.epoch, s.started = now, true
 	}
-	k := (now.Sub(s.epoch) + l.step - 1) / l.step
-	start := s.epoch.Add(k * l.step)
-	b := s.byStep[l.step]
+	key := s.phaseFor(l.step)
+	off := now.Sub(s.epoch) - key.phase // > -step
+	start := s.epoch.Add(key.phase + (off+l.step-1)/l.step*l.step)
+	b := s.buckets[key]
 	switch {
 	case b == nil:
-		b = &bucket{step: l.step, next: start}
-		s.byStep[l.step] = b
+		b = &bucket{bucketKey: key, next: start}
+		s.buckets[key] = b
 		heap.Push(&s.queue, b)
 	case start.Before(b.next):
 		// The timer goroutine signalled this grid's instant now a moment
@@ -87,6 +113,7 @@ func (s *Scheduler) add(l *Loop) time.Time {
 		b.next = start
 		heap.Fix(&s.queue, b.index)
 	}
+	l.phase = key.phase
 	l.slot = len(b.loops)
 	b.loops = append(b.loops, l)
 	if !s.running {
@@ -102,7 +129,8 @@ func (s *Scheduler) add(l *Loop) time.Time {
 func (s *Scheduler) remove(l *Loop) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.byStep[l.step]
+	key := bucketKey{l.step, l.phase}
+	b := s.buckets[key]
 	last := len(b.loops) - 1
 	b.loops[l.slot] = b.loops[last]
 	b.loops[l.slot].slot = l.slot
@@ -110,11 +138,41 @@ func (s *Scheduler) remove(l *Loop) {
 	b.loops = b.loops[:last]
 	if len(b.loops) == 0 {
 		heap.Remove(&s.queue, b.index)
-		delete(s.byStep, l.step)
+		delete(s.buckets, key)
 		if len(s.queue) == 0 {
 			s.poke() // let the timer goroutine exit
 		}
 	}
+}
+
+// phaseFor returns the grid for a new loop of step. The step's phases are
+// spread evenly over it, at least minSlot apart; the loop gets the first
+// with fewer than pack loops, or if none, the one with fewest.
+func (s *Scheduler) phaseFor(step time.Duration) bucketKey {
+	slots, pack := s.slots, s.pack
+	if slots == 0 {
+		slots = maxSlots
+	}
+	if pack == 0 {
+		pack = maxPack
+	}
+	n := max(1, min(slots, int(step/minSlot)))
+	best := bucketKey{step: step}
+	fewest := -1
+	for i := range n {
+		key := bucketKey{step, time.Duration(i) * step / time.Duration(n)}
+		count := 0
+		if b := s.buckets[key]; b != nil {
+			count = len(b.loops)
+		}
+		if count < pack {
+			return key
+		}
+		if fewest < 0 || count < fewest {
+			best, fewest = key, count
+		}
+	}
+	return best
 }
 
 // poke makes the timer goroutine recompute its deadline.
@@ -149,7 +207,7 @@ func (s *Scheduler) run() {
 			}
 			// The next instant strictly after now: instants missed while
 			// this goroutine was late are covered by this signal.
-			b.next = s.epoch.Add((now.Sub(s.epoch)/b.step + 1) * b.step)
+			b.next = s.epoch.Add(b.phase + ((now.Sub(s.epoch)-b.phase)/b.step+1)*b.step)
 			heap.Fix(&s.queue, 0)
 		}
 		d := s.queue[0].next.Sub(now)

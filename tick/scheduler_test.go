@@ -290,3 +290,87 @@ func TestSchedulerJoin(t *testing.T) {
 	wg.Wait()
 	check(e, t0.Add(4*step), 1)
 }
+
+// TestSchedulerPhases runs more loops of one rate than share an instant:
+// 64 start at t0, the next 64 on the step's second phase, the rest on its
+// third. Each batch is started at its phase's instant, so that every loop
+// of it runs tick 0 at once, and then the clock moves a millisecond at a
+// time: every loop must run every tick, at the first millisecond at or
+// after it is due.
+func TestSchedulerPhases(t *testing.T) {
+	const (
+		quantum = time.Millisecond
+		rounds  = 100
+	)
+	clock := ticktest.NewClock(t0)
+	sched := tick.NewScheduler(clock)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan int, 256)
+	var wg sync.WaitGroup
+	var loops []*schedLoop
+	starts := map[*schedLoop]time.Time{}
+	step := time.Second / 60
+	for k, n := range []int{64, 64, 20} {
+		phase := time.Duration(k) * step / 16
+		clock.Advance(t0.Add(phase).Sub(clock.Now()))
+		for range n {
+			loop, err := tick.NewLoop(tick.Options{Rate: 60, Scheduler: sched})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &schedLoop{id: len(loops), loop: loop}
+			l.start(ctx, &wg, events, nil)
+			loops = append(loops, l)
+			starts[l] = t0.Add(phase)
+		}
+		collect(t, events, n)
+	}
+
+	due := func(l *schedLoop, at time.Time) int { // ticks due by at
+		if at.Before(starts[l]) {
+			return 0
+		}
+		return int(at.Sub(starts[l])/step) + 1
+	}
+	round := func(at time.Time) time.Time { // the first round at or after at
+		return t0.Add((at.Sub(t0) + quantum - 1) / quantum * quantum)
+	}
+	for r := 0; r < rounds; r++ {
+		clock.WaitForTimers(1)
+		prev := clock.Now()
+		clock.Advance(round(prev.Add(1)).Sub(prev))
+		now := clock.Now()
+		n := 0
+		for _, l := range loops {
+			n += due(l, now) - due(l, prev)
+		}
+		collect(t, events, n)
+	}
+	cancel()
+	wg.Wait()
+	select {
+	case id := <-events:
+		t.Fatalf("loop %d ran a tick too many", id)
+	default:
+	}
+
+	end := clock.Now()
+	for _, l := range loops {
+		if len(l.ticks) != due(l, end) {
+			t.Errorf("loop %d: ran %d ticks, want %d", l.id, len(l.ticks), due(l, end))
+		}
+		for i, tk := range l.ticks {
+			d := starts[l].Add(time.Duration(i) * step)
+			start := d
+			if i > 0 {
+				start = round(d)
+			}
+			want := tick.Tick{N: uint64(i), Step: step, Due: d, Start: start, Lateness: start.Sub(d)}
+			if tk != want {
+				t.Errorf("loop %d, tick %d = %+v\nwant %+v", l.id, i, tk, want)
+				break
+			}
+		}
+	}
+}
