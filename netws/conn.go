@@ -157,7 +157,9 @@ type Conn struct {
 	// Read side, owned by the reader (readMu).
 	readMu  sync.Mutex
 	reading atomic.Bool
-	rbuf    []byte // buffered bytes are rbuf[r:w]
+	rbuf    []byte  // buffered bytes are rbuf[r:w]; nil while idle (see buffer.go)
+	rbufp   *[]byte // rbuf's pool entry, if it came from the pool
+	raw     *rawReader
 	r, w    int
 	rd      readState
 	readErr error // sticky: once set, every read returns it
@@ -200,6 +202,7 @@ func newConn(nc net.Conn, client bool, opts ConnOptions, buffered []byte) *Conn 
 		c.rbuf = make([]byte, size)
 		c.w = copy(c.rbuf, buffered)
 	}
+	c.initRawReader()
 	c.rtt.init(c.opts.RTTWindow, c.opts.PongTimeout)
 	if c.opts.PingInterval > 0 {
 		// Create the timer stopped, so keepaliveTick never sees it unset.

@@ -175,33 +175,24 @@ func (c *Conn) discardMessage() error {
 // endMessage finishes the message whose last frame has been read.
 func (c *Conn) endMessage() error {
 	c.rd.inMessage = false
+	c.releaseBuffer()
 	if c.rd.typ == Text && !c.rd.utf8.complete() {
 		return c.failRead(localClose(StatusInvalidPayload, "text message ends inside a UTF-8 sequence"))
 	}
 	return nil
 }
 
-// ensureBuffer allocates the read buffer on first use.
-func (c *Conn) ensureBuffer() {
-	if c.rbuf == nil {
-		c.rbuf = make([]byte, c.opts.ReadBufferSize)
-	}
-}
-
-// fill makes sure at least n (<= len(rbuf)) bytes are buffered.
+// fill makes sure at least n (<= ReadBufferSize) bytes are buffered.
 func (c *Conn) fill(n int) error {
-	c.ensureBuffer()
 	if c.r == c.w {
 		c.r, c.w = 0, 0
 	}
 	for c.w-c.r < n {
-		if len(c.rbuf)-c.r < n {
+		if c.rbuf != nil && len(c.rbuf)-c.r < n {
 			c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
 			c.r = 0
 		}
-		m, err := c.nc.Read(c.rbuf[c.w:])
-		c.w += m
-		if err != nil && c.w-c.r < n {
+		if _, err := c.readToBuffer(); err != nil && c.w-c.r < n {
 			return err
 		}
 	}
@@ -365,13 +356,11 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		n = copy(p, c.rbuf[c.r:c.w])
 		c.r += n
 	case len(p) >= c.opts.ReadBufferSize:
-		n, err = c.nc.Read(p)
+		n, err = c.readDirect(p)
 	default:
-		c.ensureBuffer()
 		c.r, c.w = 0, 0
 		var m int
-		m, err = c.nc.Read(c.rbuf)
-		c.w = m
+		m, err = c.readToBuffer()
 		n = copy(p, c.rbuf[:m])
 		c.r = n
 	}
