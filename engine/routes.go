@@ -23,14 +23,23 @@ func (e *Engine) routes() {
 	e.mux.HandleFunc("GET /healthz", e.serveHealth)
 }
 
-// serveWS upgrades a player's connection, reads its join message, seats
-// it and serves it until it leaves.
+// serveWS upgrades a player's connection and serves it on a goroutine of
+// its own, so that the HTTP handler returns and net/http releases the
+// buffers it keeps per request.
 func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 	c, err := netws.Upgrade(w, r, &netws.UpgradeOptions{ConnOptions: e.cfg.Conn, OriginPatterns: e.cfg.OriginPatterns})
 	if err != nil {
 		e.log.Debug("handshake refused", "remote", r.RemoteAddr, "error", err)
 		return
 	}
+	// The request is not used after this: keep only what servePlayer needs.
+	req := &http.Request{Header: r.Header, RemoteAddr: r.RemoteAddr, Host: r.Host, URL: r.URL, TLS: r.TLS}
+	go e.servePlayer(c, req)
+}
+
+// servePlayer reads the join message, seats the player and serves it
+// until it leaves.
+func (e *Engine) servePlayer(c *netws.Conn, r *http.Request) {
 	defer c.CloseNow()
 	c.SetReadDeadline(time.Now().Add(e.cfg.JoinTimeout))
 	_, b, err := c.ReadMessage(nil)
