@@ -166,12 +166,13 @@ type Conn struct {
 
 	// Write side. msgMu serializes data messages; writeMu serializes
 	// frames on the wire, so control frames interleave with fragments.
-	msgMu    sync.Mutex
-	writeMu  sync.Mutex
-	writeErr error // sticky, guarded by writeMu
-	hdr      [maxHeaderSize]byte
-	wv       [2][]byte
-	wvb      net.Buffers
+	msgMu       sync.Mutex
+	writeMu     sync.Mutex
+	writeErr    error        // sticky, guarded by writeMu
+	ctrlWaiting atomic.Int32 // control frames waiting for writeMu
+	hdr         [maxHeaderSize]byte
+	wv          [2][]byte
+	wvb         net.Buffers
 
 	// Close state.
 	closeSent  atomic.Bool   // a close frame has been written

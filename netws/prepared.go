@@ -75,6 +75,7 @@ func (c *Conn) writeFramesFrom(pm *PreparedMessage, i int) error {
 		start = pm.ends[i-1]
 	}
 	for _, end := range pm.ends[i:] {
+		c.yieldToControl()
 		if err := c.lockWrite(opBinary, false); err != nil {
 			return err
 		}

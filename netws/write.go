@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -125,10 +126,30 @@ func (c *Conn) unlockWrite(err error) error {
 // writeFrame writes one frame, masking it on client connections. With try
 // set it gives up with errWriteBusy rather than wait for another frame.
 func (c *Conn) writeFrame(fin bool, op opcode, p []byte, try bool) error {
-	if err := c.lockWrite(op, try); err != nil {
-		return err
+	if op.isControl() {
+		c.ctrlWaiting.Add(1)
+		err := c.lockWrite(op, try)
+		c.ctrlWaiting.Add(-1)
+		if err != nil {
+			return err
+		}
+	} else {
+		c.yieldToControl()
+		if err := c.lockWrite(op, try); err != nil {
+			return err
+		}
 	}
 	return c.unlockWrite(c.writeLocked(fin, op, p))
+}
+
+// yieldToControl lets a control frame that waits for the frame lock go
+// before the next data frame. sync.Mutex would let a writer looping over
+// frames take the lock again and again, holding a pong back for many
+// frames; this gives the waiter the turn it is owed.
+func (c *Conn) yieldToControl() {
+	for i := 0; i < 64 && c.ctrlWaiting.Load() > 0; i++ {
+		runtime.Gosched()
+	}
 }
 
 // writeLocked writes one frame; the caller holds the frame lock.

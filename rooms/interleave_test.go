@@ -18,12 +18,12 @@ import (
 // server's writer blocked mid-batch, as a slow network would.
 func TestPingAnsweredInsideALargeBatch(t *testing.T) {
 	g := &counterGame{snapSize: 256 << 10}
-	smallSendBuffer := func(c *netws.Conn) { c.NetConn().(*net.TCPConn).SetWriteBuffer(4 << 10) }
+	smallSendBuffer := func(c *netws.Conn) { c.NetConn().(*net.TCPConn).SetWriteBuffer(16 << 10) }
 	_, url := startRoom(t, g, RoomOptions{TickRate: 2, FrameSize: 4 << 10}, smallSendBuffer)
 	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err == nil {
-			c.(*net.TCPConn).SetReadBuffer(4 << 10) // keep the server's writes blocked
+			c.(*net.TCPConn).SetReadBuffer(16 << 10) // keep the server's writes blocked
 		}
 		return c, err
 	}
