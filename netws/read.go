@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -148,6 +149,9 @@ func (c *Conn) beginMessage() error {
 	return c.nextDataFrame()
 }
 
+// discardPool holds the buffers discarded payloads are read into.
+var discardPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
 // discardMessage reads and drops the rest of the current data message, or
 // a whole message if none is in progress.
 func (c *Conn) discardMessage() error {
@@ -156,10 +160,11 @@ func (c *Conn) discardMessage() error {
 			return err
 		}
 	}
-	var scratch [512]byte
+	sp := discardPool.Get().(*[]byte)
+	defer discardPool.Put(sp)
 	for {
 		for c.rd.remaining > 0 {
-			if _, err := c.readPayload(scratch[:]); err != nil {
+			if _, err := c.readPayload(*sp); err != nil {
 				return err
 			}
 		}
