@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,7 +200,7 @@ func (e *Engine) serveMatchmake(w http.ResponseWriter, r *http.Request) {
 	if g == nil {
 		names := e.gameNames()
 		e.mu.Unlock()
-		httpError(w, http.StatusNotFound, "no game "+strconvQuote(name)+"; registered: "+names)
+		httpError(w, http.StatusNotFound, "no game "+strconv.Quote(name)+"; registered: "+names)
 		return
 	}
 	e.expireSeats(time.Now())
@@ -262,7 +263,7 @@ func (e *Engine) serveRoom(w http.ResponseWriter, r *http.Request) {
 	room := e.rooms[id]
 	e.mu.Unlock()
 	if room == nil {
-		httpError(w, http.StatusNotFound, "no room "+strconvQuote(id))
+		httpError(w, http.StatusNotFound, "no room "+strconv.Quote(id))
 		return
 	}
 	writeJSON(w, http.StatusOK, RoomDetail{RoomInfo: room.Info(), PlayerList: room.Roster()})
@@ -287,9 +288,4 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func httpError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]string{"error": msg})
-}
-
-func strconvQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
