@@ -14,6 +14,7 @@ const (
 	maxPack  = 64
 	maxSlots = 16
 	minSlot  = time.Millisecond
+	armSlack = 100 * time.Microsecond // see Scheduler.run
 )
 
 // A Scheduler wakes many Loops from one timer goroutine. It places each
@@ -217,6 +218,13 @@ func (s *Scheduler) run() {
 			timer = s.clock.NewTimer(d)
 		} else {
 			timer.Reset(d)
+		}
+		// The timer counts d from when it is armed, not from now: if the
+		// clock moved on meanwhile, its deadline is late by that much.
+		// Look again rather than sleep past an instant; a few
+		// microseconds of drift are far below timer resolution.
+		if s.clock.Now().Sub(now) > armSlack {
+			continue
 		}
 		select {
 		case <-timer.C():

@@ -1,15 +1,33 @@
 package tick
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
 
 // stillClock is a Clock whose time moves only when a test sets it, and
-// whose timers never fire.
-type stillClock struct{ now time.Time }
+// whose timers never fire. The Scheduler's goroutine reads it while the
+// test sets it, hence the lock.
+type stillClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *stillClock) Now() time.Time                 { return c.now }
+func newStillClock(now time.Time) *stillClock { return &stillClock{now: now} }
+
+func (c *stillClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stillClock) set(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+}
+
 func (c *stillClock) NewTimer(d time.Duration) Timer { return stillTimer{} }
 
 type stillTimer struct{}
@@ -55,7 +73,7 @@ func TestPhaseFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &stillClock{now: t0}
+			clock := newStillClock(t0)
 			s := NewScheduler(clock)
 			s.slots, s.pack = tt.slots, tt.pack
 			got := map[time.Duration]int{}
@@ -91,7 +109,7 @@ func TestPhaseFor(t *testing.T) {
 func TestPhaseForLater(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	const step = time.Second / 60
-	clock := &stillClock{now: t0}
+	clock := newStillClock(t0)
 	s := NewScheduler(clock)
 	add := func() (*Loop, time.Duration) {
 		l, err := NewLoop(Options{Scheduler: s})
@@ -109,7 +127,7 @@ func TestPhaseForLater(t *testing.T) {
 	for _, l := range first[:10] {
 		s.remove(l)
 	}
-	clock.now = t0.Add(5 * time.Millisecond)
+	clock.set(t0.Add(5 * time.Millisecond))
 	for i := range 12 {
 		_, start := add()
 		want := step // the next instant of phase 0

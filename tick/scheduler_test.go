@@ -40,11 +40,18 @@ func (l *schedLoop) start(ctx context.Context, wg *sync.WaitGroup, events chan<-
 	})
 }
 
-// collect receives n events.
+// collect receives n events, failing the test if they do not all come
+// within a generous time: a lost wake-up must fail, not hang.
 func collect(t *testing.T, events <-chan int, n int) {
 	t.Helper()
-	for range n {
-		<-events
+	timeout := time.NewTimer(20 * time.Second)
+	defer timeout.Stop()
+	for i := range n {
+		select {
+		case <-events:
+		case <-timeout.C:
+			t.Fatalf("got %d of %d tick events in 20s", i, n)
+		}
 	}
 }
 
@@ -136,6 +143,7 @@ func TestSchedulerSlowLoop(t *testing.T) {
 	events := make(chan int, 64)
 	var wg sync.WaitGroup
 	release := make(chan struct{})
+	entered := make(chan struct{}) // the slow loop has started tick 1
 	newLoop := func(id int) *schedLoop {
 		loop, err := tick.NewLoop(tick.Options{Rate: 10, Scheduler: sched})
 		if err != nil {
@@ -146,6 +154,7 @@ func TestSchedulerSlowLoop(t *testing.T) {
 	slow := newLoop(others)
 	slow.start(ctx, &wg, events, func(tk tick.Tick) {
 		if tk.N == 1 {
+			close(entered)
 			<-release
 		}
 	})
@@ -161,6 +170,10 @@ func TestSchedulerSlowLoop(t *testing.T) {
 	clock.WaitForTimers(1)
 	clock.Advance(step)
 	collect(t, events, others) // tick 1: the slow loop is stuck in it
+	// Wait for the slow loop to be in tick 1 before time moves on: were it
+	// descheduled until a later step, it would start tick 1 late, as a
+	// catch-up, and catch up one tick fewer at the end.
+	<-entered
 	for range 9 {              // ticks 2 to 10
 		clock.WaitForTimers(1)
 		clock.Advance(step)
