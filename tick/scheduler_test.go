@@ -174,7 +174,7 @@ func TestSchedulerSlowLoop(t *testing.T) {
 	// descheduled until a later step, it would start tick 1 late, as a
 	// catch-up, and catch up one tick fewer at the end.
 	<-entered
-	for range 9 {              // ticks 2 to 10
+	for range 9 { // ticks 2 to 10
 		clock.WaitForTimers(1)
 		clock.Advance(step)
 		collect(t, events, others)
