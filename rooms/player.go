@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tickwire/tickwire/netws"
@@ -34,7 +35,30 @@ type Player struct {
 	connected   bool
 	lastSeq     uint32 // last input applied
 	joined      time.Time
+	connectedAt time.Time // when the current connection was attached
 	disconnects time.Time // when the connection dropped, while in grace
+	traffic     traffic   // over all the player's connections
+}
+
+// traffic counts the messages through a player's connections. The
+// player's reader and writer goroutines add to it while monitoring reads
+// it, so its fields are atomic. Bytes are message payload bytes, without
+// WebSocket frame headers.
+type traffic struct {
+	bytesIn, messagesIn   atomic.Uint64
+	bytesOut, messagesOut atomic.Uint64
+	dropped               atomic.Uint64 // batches superseded, messages refused by a full queue
+
+	// roomDropped, if not nil, counts the drops of every player of a room.
+	roomDropped *atomic.Uint64
+}
+
+// drop counts n messages dropped from the send queue.
+func (t *traffic) drop(n uint64) {
+	t.dropped.Add(n)
+	if t.roomDropped != nil {
+		t.roomDropped.Add(n)
+	}
 }
 
 // ID returns the player's id, unique across rooms and nodes.
@@ -76,7 +100,8 @@ const maxQueued = 256
 // slow connection never holds up the room. A newer batch supersedes an
 // unsent older one, so the queue never grows with the tick count.
 type outbox struct {
-	conn Conn
+	conn    Conn
+	traffic *traffic
 
 	mu          sync.Mutex
 	items       []outItem
@@ -89,8 +114,12 @@ type outbox struct {
 	done chan struct{} // closed when the writer has returned
 }
 
-func newOutbox(c Conn) *outbox {
-	o := &outbox{conn: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// newOutbox starts the writer of a send queue to c, counting into t.
+func newOutbox(c Conn, t *traffic) *outbox {
+	if t == nil {
+		t = new(traffic)
+	}
+	o := &outbox{conn: c, traffic: t, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go o.run()
 	return o
 }
@@ -101,6 +130,7 @@ func (o *outbox) pushMsg(b []byte) {
 	if !o.closed {
 		if len(o.items) >= maxQueued {
 			o.overflow = true
+			o.traffic.drop(1)
 		} else {
 			o.items = append(o.items, outItem{msg: b})
 		}
@@ -117,6 +147,7 @@ func (o *outbox) pushBatch(prefix []byte, pm *netws.PreparedMessage, now time.Ti
 			if it.isBatch() {
 				o.items = append(o.items[:i], o.items[i+1:]...)
 				o.superseded++
+				o.traffic.drop(1)
 				if o.behindSince.IsZero() {
 					o.behindSince = now
 				}
@@ -147,13 +178,6 @@ func (o *outbox) behind(now time.Time) (time.Duration, bool) {
 	return now.Sub(o.behindSince), o.overflow
 }
 
-// dropped returns how many batches were superseded before being sent.
-func (o *outbox) dropped() uint64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.superseded
-}
-
 // close stops the writer after it has sent what is queued.
 func (o *outbox) close() {
 	o.mu.Lock()
@@ -176,14 +200,19 @@ func (o *outbox) run() {
 		o.mu.Unlock()
 		for _, it := range batch {
 			var err error
+			var n int
 			if it.isBatch() {
 				err = o.conn.WritePreparedPrefixed(it.prefix, it.pm)
+				n = len(it.prefix) + len(it.pm.Payload())
 			} else {
 				err = o.conn.WriteMessage(netws.Binary, it.msg)
+				n = len(it.msg)
 			}
 			if err != nil {
 				return
 			}
+			o.traffic.messagesOut.Add(1)
+			o.traffic.bytesOut.Add(uint64(n))
 		}
 		clear(batch)
 		o.mu.Lock()

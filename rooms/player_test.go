@@ -37,7 +37,7 @@ func (c *blockedConn) RTT() netws.RTTStats                              { return
 
 func TestOutboxStaysBoundedWhenTheClientStopsReading(t *testing.T) {
 	conn := &blockedConn{release: make(chan struct{})}
-	o := newOutbox(conn)
+	o := newOutbox(conn, nil)
 	pm, _ := netws.NewPreparedMessage(netws.Binary, make([]byte, 4096), 0)
 	start := time.Unix(1000, 0)
 	for i := range 10000 {

@@ -71,6 +71,18 @@ type RoomOptions struct {
 
 	// Logger receives the room's logs; nil means no logging.
 	Logger hclog.Logger
+
+	// OnTick, if set, is called on the room's goroutine at the end of
+	// every tick with what the tick measured, for metrics. It must return
+	// quickly and must not call the room's methods.
+	OnTick func(TickReport)
+}
+
+// TickReport is what one tick of a room measured; see RoomOptions.OnTick.
+type TickReport struct {
+	Tick     tick.Tick     // the tick: its number, when it was due and started, its lateness
+	Duration time.Duration // how long the room's work for the tick took
+	Dropped  uint64        // messages dropped from send queues since the previous report
 }
 
 func (o RoomOptions) withDefaults() RoomOptions {
@@ -120,18 +132,20 @@ type Room struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	count   atomic.Int32 // seated players, for Info
-	roster  atomic.Pointer[[]PlayerInfo]
+	roster  atomic.Pointer[[]rosterEntry]
+	dropped atomic.Uint64 // messages dropped from the players' send queues
 
 	// Owned by the room goroutine.
-	players     []*Player
-	events      []any
-	tickN       uint64
-	emptySince  time.Time
-	closeCode   netws.StatusCode
-	closeMsg    string
-	crashed     bool
-	encoded     map[any]*netws.PreparedMessage
-	rosterDirty bool // players joined or left since the roster was published
+	players       []*Player
+	events        []any
+	tickN         uint64
+	emptySince    time.Time
+	closeCode     netws.StatusCode
+	closeMsg      string
+	crashed       bool
+	encoded       map[any]*netws.PreparedMessage
+	rosterDirty   bool   // players joined, left or lost their connection since the roster was published
+	reportedDrops uint64 // dropped as of the last TickReport
 }
 
 // NewRoom returns a room running game under the registered name. Call Run
@@ -197,7 +211,7 @@ func (r *Room) Run(ctx context.Context) (err error) {
 	r.emptySince = r.now()
 	var crash error
 	r.loop.Run(ctx, func(t tick.Tick) {
-		if err := r.safely(func() error { r.tick(t); return nil }); err != nil {
+		if err := r.safely(func() error { r.tick(t); r.report(t); return nil }); err != nil {
 			crash = err
 			r.crashed = true
 			r.closeCode, r.closeMsg = netws.StatusInternalError, "room closed: the game failed"
@@ -312,6 +326,16 @@ func (r *Room) tick(t tick.Tick) {
 	}
 }
 
+// report calls the OnTick hook, if any, with what tick t measured.
+func (r *Room) report(t tick.Tick) {
+	if r.opts.OnTick == nil {
+		return
+	}
+	d := r.dropped.Load()
+	r.opts.OnTick(TickReport{Tick: t, Duration: r.now().Sub(t.Start), Dropped: d - r.reportedDrops})
+	r.reportedDrops = d
+}
+
 // broadcast sends every connected player its batch: each distinct
 // snapshot is encoded and framed once, and players share the frames.
 func (r *Room) broadcast(t tick.Tick) {
@@ -412,6 +436,7 @@ func (r *Room) checkPlayers(now time.Time) {
 func (r *Room) disconnect(p *Player, code netws.StatusCode, reason string, now time.Time) {
 	r.dropConn(p, code, reason)
 	p.disconnects = now
+	r.rosterDirty = true
 }
 
 // dropConn closes p's connection, if it has one, with a close frame
@@ -471,49 +496,82 @@ type RoomInfo struct {
 	MaxPlayers int        `json:"maxPlayers"` // 0: no limit
 	TickRate   int        `json:"tickRate"`
 	Ticks      tick.Stats `json:"ticks"`
+	Dropped    uint64     `json:"dropped"` // messages dropped from the players' send queues, over the room's life
 }
 
 // PlayerInfo describes a seated player, for listings and monitoring.
+// Traffic counts cover all the player's connections; bytes are message
+// payload bytes, without WebSocket frame headers.
 type PlayerInfo struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Connected bool           `json:"connected"`
-	LastInput uint32         `json:"lastInput"`
-	Joined    time.Time      `json:"joined"`
-	RTT       netws.RTTStats `json:"rtt"`
-	Dropped   uint64         `json:"dropped"` // batches superseded before they were sent
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Connected   bool           `json:"connected"`
+	LastInput   uint32         `json:"lastInput"`
+	Joined      time.Time      `json:"joined"`
+	ConnectedAt time.Time      `json:"connectedAt"` // when the current connection was attached; zero while disconnected
+	RTT         netws.RTTStats `json:"rtt"`         // zero while disconnected
+	BytesIn     uint64         `json:"bytesIn"`     // received from the client
+	MessagesIn  uint64         `json:"messagesIn"`
+	BytesOut    uint64         `json:"bytesOut"` // sent to the client
+	MessagesOut uint64         `json:"messagesOut"`
+	Dropped     uint64         `json:"dropped"` // batches superseded before they were sent, messages refused by a full send queue
+}
+
+// rosterEntry is a published player: what only the room goroutine may
+// read, copied, and what anyone may read, referenced.
+type rosterEntry struct {
+	info    PlayerInfo
+	conn    Conn // nil while disconnected
+	traffic *traffic
 }
 
 // publishRoster refreshes the player list Roster returns to other
 // goroutines; the room does it once a second, and at the end of a tick in
-// which players joined or left.
+// which players joined, left or lost their connection.
 func (r *Room) publishRoster(now time.Time) {
 	r.rosterDirty = false
-	list := make([]PlayerInfo, 0, len(r.players))
+	list := make([]rosterEntry, 0, len(r.players))
 	for _, p := range r.players {
-		pi := PlayerInfo{ID: p.id, Name: p.name, Connected: p.connected, LastInput: p.lastSeq, Joined: p.joined}
-		if p.connected {
-			pi.RTT = p.conn.RTT()
-			pi.Dropped = p.out.dropped()
+		e := rosterEntry{
+			info:    PlayerInfo{ID: p.id, Name: p.name, Connected: p.connected, LastInput: p.lastSeq, Joined: p.joined},
+			traffic: &p.traffic,
 		}
-		list = append(list, pi)
+		if p.connected {
+			e.conn = p.conn
+			e.info.ConnectedAt = p.connectedAt
+		}
+		list = append(list, e)
 	}
 	r.roster.Store(&list)
 }
 
-// Roster returns the room's players as of at most a second ago. It is safe
-// to call from any goroutine.
+// Roster returns the room's players. Who is seated and connected, and
+// their last input, are as of at most a second ago; RTT and traffic
+// figures are read at the call. It is safe to call from any goroutine.
 func (r *Room) Roster() []PlayerInfo {
-	if l := r.roster.Load(); l != nil {
-		return *l
+	l := r.roster.Load()
+	if l == nil {
+		return nil
 	}
-	return nil
+	out := make([]PlayerInfo, len(*l))
+	for i, e := range *l {
+		pi := e.info
+		if e.conn != nil {
+			pi.RTT = e.conn.RTT()
+		}
+		t := e.traffic
+		pi.BytesIn, pi.MessagesIn = t.bytesIn.Load(), t.messagesIn.Load()
+		pi.BytesOut, pi.MessagesOut = t.bytesOut.Load(), t.messagesOut.Load()
+		pi.Dropped = t.dropped.Load()
+		out[i] = pi
+	}
+	return out
 }
 
 // Info describes the room. It is safe to call from any goroutine.
 func (r *Room) Info() RoomInfo {
 	return RoomInfo{
 		ID: r.id, Game: r.name, Players: int(r.count.Load()), MaxPlayers: r.opts.MaxPlayers,
-		TickRate: r.opts.TickRate, Ticks: r.loop.Stats(),
+		TickRate: r.opts.TickRate, Ticks: r.loop.Stats(), Dropped: r.dropped.Load(),
 	}
 }

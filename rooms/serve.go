@@ -114,6 +114,7 @@ func (r *Room) join(c Conn, req JoinRequest, now time.Time) (*Player, error) {
 		return nil, Errorf(ErrRoomFull, "room is full (%d players)", r.opts.MaxPlayers)
 	}
 	p := &Player{id: uuid.NewString(), name: req.Name, token: uuid.NewString(), room: r, joined: now}
+	p.traffic.roomDropped = &r.dropped
 	if err := r.game.Join(p, req.Options); err != nil {
 		return nil, Errorf(ErrJoinRefused, "%s", err.Error())
 	}
@@ -127,8 +128,9 @@ func (r *Room) join(c Conn, req JoinRequest, now time.Time) (*Player, error) {
 // attach gives p the connection c and queues the welcome.
 func (r *Room) attach(p *Player, c Conn, now time.Time, resumed bool) {
 	p.conn = c
-	p.out = newOutbox(c)
+	p.out = newOutbox(c, &p.traffic)
 	p.connected = true
+	p.connectedAt = now
 	w := Welcome{
 		Player: p.id, Room: r.id, Game: r.name, TickRate: r.opts.TickRate,
 		Tick: r.tickN, Time: now.UnixMilli(), Reconnect: p.token, Resumed: resumed,
@@ -181,6 +183,8 @@ func (r *Room) read(p *Player, c Conn) {
 			return
 		}
 		buf = b
+		p.traffic.messagesIn.Add(1)
+		p.traffic.bytesIn.Add(uint64(len(b)))
 		if typ != netws.Binary {
 			p.out.pushMsg(EncodeError(ErrBadMessage, "messages must be binary msgpack"))
 			continue
