@@ -17,7 +17,7 @@ func Example() {
 
 	world.Reset()
 	world.Add(1).At(0.25, 0).Fixed(0.25, 0.01).String("ann") // ann moved
-	t2, _ := world.Freeze(2)                                // bob left
+	t2, _ := world.Freeze(2)                                 // bob left
 
 	var client snap.Applier
 	full := snap.AppendDelta(nil, nil, t1) // the client has acknowledged nothing yet
