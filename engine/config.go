@@ -58,6 +58,10 @@ type Config struct {
 	// JoinTimeout bounds the wait for a new connection's join message.
 	// 0 means 10 s.
 	JoinTimeout time.Duration
+
+	// Monitor configures the monitoring routes and metrics: off, behind a
+	// token, or on an admin address of their own. See MonitorConfig.
+	Monitor MonitorConfig
 }
 
 // AuthFunc validates a join. r is the WebSocket upgrade request and join
@@ -104,6 +108,9 @@ func (c Config) Validate() error {
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "ws://") && !strings.HasPrefix(c.PublicURL, "wss://") {
 		return fmt.Errorf("public URL %q: want a ws:// or wss:// URL", c.PublicURL)
 	}
+	if err := c.Monitor.validate(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -129,6 +136,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) func() erro
 	logJSON := fs.String("log-json", env("TICKWIRE_LOG_JSON", "false"), "log in JSON: true or false (env TICKWIRE_LOG_JSON)")
 	cert := fs.String("tls-cert", env("TICKWIRE_TLS_CERT", ""), "TLS certificate file, for https and wss (env TICKWIRE_TLS_CERT)")
 	key := fs.String("tls-key", env("TICKWIRE_TLS_KEY", ""), "TLS key file (env TICKWIRE_TLS_KEY)")
+	applyMonitor := c.Monitor.flags(fs, env)
 	return func() error {
 		rate, err := strconv.Atoi(*tickRate)
 		if err != nil || rate < 1 || rate > 1000 {
@@ -144,6 +152,9 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) func() erro
 		c.Addr, c.PublicURL, c.LogLevel, c.LogJSON = *addr, *public, *logLevel, j
 		c.Rooms.TickRate = rate
 		c.TLSCertFile, c.TLSKeyFile = *cert, *key
+		if err := applyMonitor(); err != nil {
+			return err
+		}
 		return c.Validate()
 	}
 }

@@ -22,6 +22,7 @@ type Engine struct {
 	log   hclog.Logger
 	sched *tick.Scheduler
 	mux   *http.ServeMux
+	mon   *monitor // monitoring routes, metrics, admin server (monitor.go)
 
 	ctx    context.Context // ends at Shutdown: stops every room
 	cancel context.CancelFunc
@@ -74,6 +75,7 @@ func New(cfg Config) (*Engine, error) {
 		reserved: make(map[string]int),
 	}
 	e.routes()
+	e.mon = newMonitor(e)
 	return e, nil
 }
 
@@ -93,6 +95,7 @@ func (e *Engine) Register(name string, newGame func() rooms.Game, opts *rooms.Ro
 	if o.Scheduler == nil && o.Clock == nil {
 		o.Scheduler = e.sched
 	}
+	o.OnTick = e.mon.metrics.observeTicks(name, o.OnTick)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, dup := e.games[name]; dup {
@@ -113,11 +116,16 @@ func (e *Engine) Handler() http.Handler { return e.mux }
 func (e *Engine) Handle(pattern string, h http.Handler) { e.mux.Handle(pattern, h) }
 
 // ListenAndServe listens on Config.Addr and serves until Shutdown, with
-// TLS when a certificate and key are configured.
+// TLS when a certificate and key are configured; with
+// MonitorConfig.Addr set, it serves the monitoring routes there too.
 func (e *Engine) ListenAndServe() error {
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
+	}
+	if err := e.listenAdmin(); err != nil {
+		ln.Close()
+		return err
 	}
 	return e.Serve(ln)
 }
@@ -164,6 +172,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	if srv != nil {
 		err = srv.Shutdown(ctx)
 	}
+	err = errors.Join(err, e.shutdownAdmin(ctx))
 	for _, r := range all {
 		r.Shutdown("server shutting down")
 	}

@@ -40,7 +40,9 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // servePlayer reads the join message, seats the player and serves it
 // until it leaves.
-func (e *Engine) servePlayer(c *netws.Conn, r *http.Request) {
+func (e *Engine) servePlayer(nc *netws.Conn, r *http.Request) {
+	c := e.mon.metrics.meter(nc) // counts traffic and how the connection ends
+	defer c.end()
 	defer c.CloseNow()
 	c.SetReadDeadline(time.Now().Add(e.cfg.JoinTimeout))
 	_, b, err := c.ReadMessage(nil)
@@ -70,7 +72,7 @@ func (e *Engine) servePlayer(c *netws.Conn, r *http.Request) {
 }
 
 // refuse tells the client why its join failed and closes the connection.
-func refuse(c *netws.Conn, err *rooms.Error) {
+func refuse(c rooms.Conn, err *rooms.Error) {
 	c.WriteMessage(netws.Binary, rooms.EncodeError(err.Code, err.Message))
 	code := netws.StatusPolicyViolation
 	if err.Code == rooms.ErrInternal {
