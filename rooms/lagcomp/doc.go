@@ -23,9 +23,10 @@
 //	g.bodies = append(g.bodies[:0], lagcomp.Body{ID: 7, Pos: pos, Radius: 0.5})
 //	if err := g.hist.Record(t.Start, g.bodies); err != nil { ... }
 //
-// and, when a player shoots, rewinds and tests the shot:
+// and, when a player shoots, rewinds by the player's lag (interp is the
+// delay the client sent with its input) and tests the shot:
 //
-//	v, err := g.hist.Rewind(t.Start, lagcomp.Lag{RTT: p.RTT().Smoothed, Interp: in.Interp})
+//	v, err := g.hist.Rewind(t.Start, lagcomp.Lag{RTT: p.RTT().Smoothed, Interp: interp})
 //	if err != nil { ... }
 //	if hit, ok := v.Trace(from, to, shooterID); ok { ... }
 //

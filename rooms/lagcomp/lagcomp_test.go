@@ -69,7 +69,8 @@ const fireTick = 100
 func TestShotUnderLatency(t *testing.T) {
 	tests := []struct {
 		name  string
-		seen  time.Duration // how far behind now the shooter saw the target: RTT/2 + interp
+		seen  time.Duration // how far behind the input's arrival the shooter saw the target: RTT/2 + interp
+		wait  time.Duration // how long the input waited for the tick that applies it
 		lag   lagcomp.Lag   // what the server is told; Lag{} is no compensation
 		ticks int           // frames recorded before the shot; 0 means fireTick
 
@@ -93,6 +94,13 @@ func TestShotUnderLatency(t *testing.T) {
 		seen: 60 * time.Millisecond, lag: lagcomp.Lag{RTT: 20 * time.Millisecond, Interp: 50 * time.Millisecond},
 		wantHit: true, wantBy: 60 * time.Millisecond,
 	}, {
+		// Inputs wait in the room's queue for the next tick, and the rewind
+		// counts from the tick's start: it goes back further than the
+		// shooter saw by the wait, here 10 units/s * 10 ms = 0.1 units.
+		name: "input waited 10ms for its tick: over-rewound by 10ms, still a hit",
+		seen: 150 * time.Millisecond, wait: 10 * time.Millisecond, lag: lagcomp.Lag{RTT: 100 * time.Millisecond, Interp: 100 * time.Millisecond},
+		wantHit: true, wantBy: 150 * time.Millisecond,
+	}, {
 		name: "RTT beyond the window: rewind clamped to 500ms, shot misses",
 		seen: 700 * time.Millisecond, lag: lagcomp.Lag{RTT: 1200 * time.Millisecond, Interp: 100 * time.Millisecond},
 		wantHit: false, wantBy: 500 * time.Millisecond, wantClamped: true,
@@ -114,7 +122,7 @@ func TestShotUnderLatency(t *testing.T) {
 			}
 			record(t, h, ticks)
 			now := tickTime(ticks)
-			aim := targetAt(now.Add(-tt.seen).Sub(base)) // where the shooter drew the target
+			aim := targetAt(now.Add(-tt.wait - tt.seen).Sub(base)) // where the shooter drew the target
 			from, to := shot(aim)
 
 			v, err := h.Rewind(now, tt.lag)
@@ -137,10 +145,12 @@ func TestShotUnderLatency(t *testing.T) {
 				// The shot was aimed at the centre of the target as drawn: the
 				// rewound target is there, and the shot enters it one radius
 				// before its centre.
-				if d := hit.Body.Pos.Sub(aim).Len(); d > 1e-9 {
-					t.Errorf("rewound target at %+v, %g from where the shooter saw it", hit.Body.Pos, d)
+				// With a wait, it is that much further back.
+				off := speed * tt.wait.Seconds()
+				if d := hit.Body.Pos.Sub(aim).Len(); math.Abs(d-off) > 1e-9 {
+					t.Errorf("rewound target at %+v, %g from where the shooter saw it; want %g", hit.Body.Pos, d, off)
 				}
-				if want := aim.Sub(from).Len() - radius; math.Abs(hit.Dist-want) > 1e-9 {
+				if want := aim.Sub(from).Len() - radius; tt.wait == 0 && math.Abs(hit.Dist-want) > 1e-9 {
 					t.Errorf("hit at distance %g, want %g", hit.Dist, want)
 				}
 			}
