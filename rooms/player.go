@@ -38,6 +38,8 @@ type Player struct {
 	connectedAt time.Time // when the current connection was attached
 	disconnects time.Time // when the connection dropped, while in grace
 	traffic     traffic   // over all the player's connections
+
+	sent sentStates // table states sent, and the client's acknowledgement
 }
 
 // traffic counts the messages through a player's connections. The

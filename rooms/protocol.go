@@ -15,17 +15,19 @@ import (
 // Kinds of messages a client sends.
 const (
 	ClientJoin    = 1 // [1, JoinRequest]
-	ClientInput   = 2 // [2, seq uint32, data any]
+	ClientInput   = 2 // [2, seq uint32, data any] or [2, seq uint32, data any, ack tick]
 	ClientLeave   = 3 // [3]
 	ClientMessage = 4 // [4, type string, data any]
+	ClientAck     = 5 // [5, tick]: the newest table snapshot applied
 )
 
 // Kinds of messages the server sends.
 const (
-	ServerWelcome = 1 // [1, Welcome]
-	ServerBatch   = 2 // [2, tick, server time ms, last input seq, snapshot, events]
-	ServerError   = 3 // [3, code, message]
-	ServerMessage = 5 // [5, type string, data any]
+	ServerWelcome    = 1 // [1, Welcome]
+	ServerBatch      = 2 // [2, tick, server time ms, last input seq, snapshot, events]
+	ServerError      = 3 // [3, code, message]
+	ServerMessage    = 5 // [5, type string, data any]
+	ServerTableBatch = 6 // [6, tick, server time ms, last input seq, delta, events]
 )
 
 // ErrorCode classifies an error message sent to a client.
@@ -83,6 +85,8 @@ type Welcome struct {
 	Time      int64  `msgpack:"time"`      // server time, ms since the Unix epoch
 	Reconnect string `msgpack:"reconnect"` // token to reclaim the seat after a drop
 	Resumed   bool   `msgpack:"resumed"`   // true when this welcome follows a reconnect
+
+	SnapshotRate int `msgpack:"snapshotRate"` // batches per second: every TickRate/SnapshotRate ticks
 }
 
 // ClientMsg is a decoded client message.
@@ -92,6 +96,12 @@ type ClientMsg struct {
 	Seq  uint32      // ClientInput
 	Type string      // ClientMessage
 	Data []byte      // ClientInput, ClientMessage: the raw msgpack value
+
+	// Ack is the tick of the newest table snapshot the client applied
+	// (ClientAck, or ClientInput with four elements); HasAck says whether
+	// the message carried one. Ack 0 asks for a full snapshot.
+	Ack    uint64
+	HasAck bool
 }
 
 var errTrailing = errors.New("trailing bytes after the message")
@@ -109,11 +119,11 @@ func DecodeClientMsg(b []byte) (ClientMsg, error) {
 	if m.Kind, err = d.DecodeInt(); err != nil {
 		return m, fmt.Errorf("message kind: %v", err)
 	}
-	want := map[int]int{ClientJoin: 2, ClientInput: 3, ClientLeave: 1, ClientMessage: 3}[m.Kind]
+	want := map[int]int{ClientJoin: 2, ClientInput: 3, ClientLeave: 1, ClientMessage: 3, ClientAck: 2}[m.Kind]
 	if want == 0 {
 		return m, fmt.Errorf("unknown message kind %d", m.Kind)
 	}
-	if n != want {
+	if n != want && !(m.Kind == ClientInput && n == 4) {
 		return m, fmt.Errorf("message kind %d wants %d elements, got %d", m.Kind, want, n)
 	}
 	switch m.Kind {
@@ -123,6 +133,13 @@ func DecodeClientMsg(b []byte) (ClientMsg, error) {
 		if m.Seq, err = d.DecodeUint32(); err == nil {
 			m.Data, err = d.DecodeRaw()
 		}
+		if err == nil && n == 4 {
+			m.Ack, err = decodeAck(d)
+			m.HasAck = err == nil
+		}
+	case ClientAck:
+		m.Ack, err = decodeAck(d)
+		m.HasAck = err == nil
 	case ClientMessage:
 		if m.Type, err = d.DecodeString(); err == nil {
 			m.Data, err = d.DecodeRaw()
@@ -135,6 +152,30 @@ func DecodeClientMsg(b []byte) (ClientMsg, error) {
 		return m, errTrailing
 	}
 	return m, nil
+}
+
+// decodeAck decodes the tick of an acknowledgement: a non-negative
+// integer, in any of msgpack's integer forms.
+func decodeAck(d *msgpack.Decoder) (uint64, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return 0, err
+	}
+	if c == 0xC0 {
+		return 0, errors.New("ack: want a tick, a non-negative integer, not nil")
+	}
+	if c >= 0xE0 || (c >= 0xD0 && c <= 0xD3) { // signed forms
+		v, err := d.DecodeInt64()
+		if err != nil || v < 0 {
+			return 0, errors.New("ack: want a tick, a non-negative integer")
+		}
+		return uint64(v), nil
+	}
+	v, err := d.DecodeUint64()
+	if err != nil {
+		return 0, fmt.Errorf("ack: want a tick, a non-negative integer: %v", err)
+	}
+	return v, nil
 }
 
 // encodeServerMsg encodes [kind, fields...].
@@ -161,11 +202,12 @@ func EncodeError(code ErrorCode, message string) []byte {
 	return b
 }
 
-// appendBatchPrefix appends the per-player head of a batch message:
-// the array header, kind, tick, server time and input ack. The snapshot
-// and events, encoded once for many players, follow it.
-func appendBatchPrefix(b []byte, tickN uint64, timeMs int64, ack uint32) []byte {
-	b = append(b, 0x96, ServerBatch)
+// appendBatchPrefix appends the per-player head of a batch message
+// (kind ServerBatch or ServerTableBatch): the array header, kind, tick,
+// server time and input ack. The snapshot and events, encoded once for
+// many players, follow it.
+func appendBatchPrefix(b []byte, kind byte, tickN uint64, timeMs int64, ack uint32) []byte {
+	b = append(b, 0x96, kind)
 	b = appendUint(b, tickN)
 	b = appendInt(b, timeMs)
 	return appendUint(b, uint64(ack))

@@ -33,6 +33,18 @@ type RoomOptions struct {
 	// 0 means DefaultTickRate (30).
 	TickRate int
 
+	// SnapshotRate is how many batches a second players receive; it must
+	// divide TickRate, so that a batch goes out every TickRate/SnapshotRate
+	// ticks (at 60 Hz, 20 means every third tick). Events broadcast in
+	// between wait for the next batch. 0 means TickRate: every tick.
+	SnapshotRate int
+
+	// SnapshotHistory is how many of the table snapshots sent to each
+	// player are kept as bases for deltas (see package rooms/snap): a
+	// player whose acknowledgement is older gets a full snapshot. 0 means
+	// one second's worth, SnapshotRate, and at least 8.
+	SnapshotHistory int
+
 	// MaxPlayers is the number of seats; 0 means no limit.
 	MaxPlayers int
 
@@ -88,6 +100,12 @@ type TickReport struct {
 func (o RoomOptions) withDefaults() RoomOptions {
 	if o.TickRate == 0 {
 		o.TickRate = DefaultTickRate
+	}
+	if o.SnapshotRate == 0 {
+		o.SnapshotRate = o.TickRate
+	}
+	if o.SnapshotHistory <= 0 {
+		o.SnapshotHistory = max(o.SnapshotRate, 8)
 	}
 	if o.FrameSize <= 0 {
 		o.FrameSize = netws.DefaultMaxFrameSize
@@ -146,6 +164,8 @@ type Room struct {
 	encoded       map[any]*netws.PreparedMessage
 	rosterDirty   bool   // players joined, left or lost their connection since the roster was published
 	reportedDrops uint64 // dropped as of the last TickReport
+
+	snaps snapshotter // table snapshots: per-tick caches, stats
 }
 
 // NewRoom returns a room running game under the registered name. Call Run
@@ -154,6 +174,9 @@ func NewRoom(name string, game Game, opts RoomOptions) (*Room, error) {
 	opts = opts.withDefaults()
 	if opts.TickRate < 1 || opts.TickRate > tick.MaxRate {
 		return nil, fmt.Errorf("rooms: TickRate %d out of range: want 1 to %d", opts.TickRate, tick.MaxRate)
+	}
+	if opts.SnapshotRate < 1 || opts.SnapshotRate > opts.TickRate || opts.TickRate%opts.SnapshotRate != 0 {
+		return nil, fmt.Errorf("rooms: SnapshotRate %d does not divide TickRate %d: want a divisor of the tick rate (0 means every tick), so batches fall on ticks", opts.SnapshotRate, opts.TickRate)
 	}
 	if opts.MaxPlayers < 0 {
 		return nil, fmt.Errorf("rooms: MaxPlayers %d is negative: want 0 (no limit) or more", opts.MaxPlayers)
@@ -336,31 +359,48 @@ func (r *Room) report(t tick.Tick) {
 	r.reportedDrops = d
 }
 
-// broadcast sends every connected player its batch: each distinct
-// snapshot is encoded and framed once, and players share the frames.
+// broadcast sends every connected player its batch, on snapshot ticks:
+// each distinct snapshot is encoded and framed once, and players share the
+// frames. Table snapshots (package rooms/snap) go as deltas against the
+// state each player acknowledged, each distinct delta encoded once.
 func (r *Room) broadcast(t tick.Tick) {
+	if !r.snaps.due(t.N, uint64(r.opts.TickRate/r.opts.SnapshotRate)) {
+		return // events wait for the next batch
+	}
 	clear(r.encoded)
+	r.snaps.begin()
 	timeMs := t.Start.UnixMilli()
 	var events []byte
+	tail := func() []byte {
+		if events == nil {
+			events = mustEncode(r.events)
+		}
+		return events
+	}
 	for _, p := range r.players {
 		if !p.connected {
 			continue
 		}
 		snap := r.game.Snapshot(p)
+		if st := r.snaps.tableState(snap, t.N); st != nil {
+			r.sendTable(p, st, t, tail)
+			continue
+		}
 		key, shared := identity(snap)
 		pm := r.encoded[key]
 		if pm == nil || !shared {
-			if events == nil {
-				events = mustEncode(r.events)
-			}
-			pm = r.encodeBatch(snap, events)
+			pm = r.encodeBatch(snap, tail())
+			r.snaps.count++
 			if shared {
 				r.encoded[key] = pm
 			}
 		}
-		prefix := appendBatchPrefix(make([]byte, 0, 24), t.N, timeMs, p.lastSeq)
+		prefix := appendBatchPrefix(make([]byte, 0, 24), ServerBatch, t.N, timeMs, p.lastSeq)
 		p.out.pushBatch(prefix, pm, t.Start)
+		r.snaps.batches.Add(1)
+		r.snaps.bytesQueued.Add(uint64(len(prefix) + len(pm.Payload())))
 	}
+	r.snaps.end()
 	r.events = r.events[:0]
 }
 
@@ -497,6 +537,8 @@ type RoomInfo struct {
 	TickRate   int        `json:"tickRate"`
 	Ticks      tick.Stats `json:"ticks"`
 	Dropped    uint64     `json:"dropped"` // messages dropped from the players' send queues, over the room's life
+
+	Snapshots SnapshotStats `json:"snapshots"` // batch encodings, deltas and bytes
 }
 
 // PlayerInfo describes a seated player, for listings and monitoring.
@@ -573,5 +615,6 @@ func (r *Room) Info() RoomInfo {
 	return RoomInfo{
 		ID: r.id, Game: r.name, Players: int(r.count.Load()), MaxPlayers: r.opts.MaxPlayers,
 		TickRate: r.opts.TickRate, Ticks: r.loop.Stats(), Dropped: r.dropped.Load(),
+		Snapshots: r.snaps.stats(r.opts.SnapshotRate),
 	}
 }

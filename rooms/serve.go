@@ -131,9 +131,11 @@ func (r *Room) attach(p *Player, c Conn, now time.Time, resumed bool) {
 	p.out = newOutbox(c, &p.traffic)
 	p.connected = true
 	p.connectedAt = now
+	p.sent.reset() // the new client has no state to take deltas against
 	w := Welcome{
 		Player: p.id, Room: r.id, Game: r.name, TickRate: r.opts.TickRate,
 		Tick: r.tickN, Time: now.UnixMilli(), Reconnect: p.token, Resumed: resumed,
+		SnapshotRate: r.opts.SnapshotRate,
 	}
 	b, _ := encodeServerMsg(ServerWelcome, w)
 	p.out.pushMsg(b)
@@ -193,6 +195,9 @@ func (r *Room) read(p *Player, c Conn) {
 		if err != nil {
 			p.out.pushMsg(EncodeError(ErrBadMessage, err.Error()))
 			continue
+		}
+		if m.HasAck {
+			p.sent.ack(m.Ack)
 		}
 		switch m.Kind {
 		case ClientInput:

@@ -120,7 +120,7 @@ func decodeDelta(b []byte) (*decoded, error) {
 	}
 	d := &decoded{}
 	var err error
-	if d.base, err = dec.DecodeUint64(); err != nil {
+	if d.base, err = decodeUnsigned(dec); err != nil {
 		return nil, fmt.Errorf("base: %v", err)
 	}
 	for list, whole := range []bool{true, false} {
@@ -182,14 +182,7 @@ func arrayLen(dec *msgpack.Decoder, r *bytes.Reader) (int, error) {
 }
 
 func decodeID(dec *msgpack.Decoder) (ID, error) {
-	c, err := dec.PeekCode()
-	if err != nil {
-		return 0, err
-	}
-	if c >= 0xE0 || (c >= 0xD0 && c <= 0xD3) {
-		return 0, fmt.Errorf("negative entity id")
-	}
-	v, err := dec.DecodeUint64()
+	v, err := decodeUnsigned(dec)
 	if err != nil {
 		return 0, fmt.Errorf("entity id: %v", err)
 	}
@@ -197,6 +190,29 @@ func decodeID(dec *msgpack.Decoder) (ID, error) {
 		return 0, fmt.Errorf("entity id %d over 32 bits", v)
 	}
 	return ID(v), nil
+}
+
+// decodeUnsigned decodes a non-negative integer in any of msgpack's
+// integer forms.
+func decodeUnsigned(dec *msgpack.Decoder) (uint64, error) {
+	c, err := dec.PeekCode()
+	if err != nil {
+		return 0, err
+	}
+	if c == 0xC0 {
+		return 0, fmt.Errorf("nil, not an integer")
+	}
+	if c >= 0xE0 || (c >= 0xD0 && c <= 0xD3) { // signed forms
+		v, err := dec.DecodeInt64()
+		if err != nil {
+			return 0, err
+		}
+		if v < 0 {
+			return 0, fmt.Errorf("negative: %d", v)
+		}
+		return uint64(v), nil
+	}
+	return dec.DecodeUint64()
 }
 
 func decodeRecord(dec *msgpack.Decoder, r *bytes.Reader, whole bool) (record, error) {
@@ -213,7 +229,7 @@ func decodeRecord(dec *msgpack.Decoder, r *bytes.Reader, whole bool) (record, er
 	}
 	n--
 	if !whole {
-		m, err := dec.DecodeUint64()
+		m, err := decodeUnsigned(dec)
 		if err != nil || m > math.MaxUint32 {
 			return rec, fmt.Errorf("entity %d: mask: want a 32-bit unsigned integer", rec.id)
 		}

@@ -78,6 +78,15 @@ func (s *State) All() iter.Seq2[ID, Fields] {
 	}
 }
 
+// AppendIDs appends the ids of s's entities, in increasing order, to dst
+// and returns the extended slice.
+func (s *State) AppendIDs(dst []ID) []ID {
+	for i := range s.ents {
+		dst = append(dst, s.ents[i].id)
+	}
+	return dst
+}
+
 // Equal reports whether a and b hold the same entities with the same
 // encoded fields. Ticks and positions are not compared: positions are not
 // sent, and a client's state has none.
