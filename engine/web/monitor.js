@@ -231,7 +231,7 @@ function renderChart(shown, now) {
   const above = threshold();
   let top = above * 1.25;
   for (const [, s] of series) for (const [, v] of s.points) top = Math.max(top, v * 1.1);
-  top = niceCeil(Math.max(top, 10));
+  top = niceCeil(Math.max(top, 1));
   const x = (t) => pad.l + ((t - (now - HISTORY_MS)) / HISTORY_MS) * (w - pad.l - pad.r);
   const y = (v) => h - pad.b - (v / top) * (h - pad.t - pad.b);
 
@@ -245,7 +245,7 @@ function renderChart(shown, now) {
     ctx.moveTo(pad.l, y(v));
     ctx.lineTo(w - pad.r, y(v));
     ctx.stroke();
-    ctx.fillText(Math.round(v) + " ms", 4, y(v) + 4);
+    ctx.fillText(+v.toPrecision(3) + " ms", 4, y(v) + 4);
   }
   for (let m = 0; m <= 5; m++) {
     const t = now - m * 60000;
