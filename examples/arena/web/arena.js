@@ -187,7 +187,7 @@ function resize() {
   // The HUD line stays above the arena; on a wide screen the scoreboard
   // gets a column of its own on the right.
   const top = 48;
-  const right = innerWidth > 900 ? 250 : 0;
+  const right = innerWidth > 900 ? 272 : 0;
   const w = innerWidth - right - 16;
   const h = innerHeight - top - 8;
   const scale = Math.min(w / rules.width, h / rules.height);
