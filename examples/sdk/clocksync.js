@@ -5,10 +5,17 @@
 //
 //   import { ClockSync } from "/sdk/clocksync.js";
 //   const clock = new ClockSync();
-//   clock.addSample(sentAt, batch.time, performance.now()); // an input's ack
-//   clock.addServerTime(batch.time, performance.now());     // any batch
-//   const t = clock.renderTime(100);  // draw the world as it was at t
-//   client.input({ fire: true, interp: clock.interpDelay(t) });
+//   const sentAt = new Map(); // input seq -> local send time
+//   client.on("batch", (b) => {
+//     clock.addServerTime(b.time, performance.now());
+//     if (sentAt.has(b.ack)) clock.addSample(sentAt.get(b.ack), b.time, performance.now());
+//     for (const seq of sentAt.keys()) if (seq <= b.ack) sentAt.delete(seq);
+//   });
+//   // Every frame: draw the world as it was at renderTime.
+//   const renderTime = clock.renderTime(100);
+//   // When the player fires:
+//   const seq = client.sendInput({ fire: [x, y], interp: clock.interpDelay(renderTime) });
+//   if (seq) sentAt.set(seq, performance.now());
 //
 // All times are milliseconds: local times from one monotonic clock
 // (performance.now() by default), server times since the Unix epoch as the

@@ -6,7 +6,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { connect } from "./client.js";
 import { ClockSync } from "./clocksync.js";
+import { decode, encode } from "./msgpack.js";
 
 // The server's clock reads local time + TRUE_OFFSET (ms since the Unix
 // epoch against performance.now()); it sends whole milliseconds.
@@ -244,4 +246,79 @@ test("the options are checked", () => {
   for (const opts of [{ window: 0 }, { window: NaN }, { window: Infinity }, { slew: 0 }, { slew: 1 }, { snap: -1 }, { snap: NaN }, { maxRtt: 0 }]) {
     assert.throws(() => new ClockSync(opts), RangeError, JSON.stringify(opts));
   }
+});
+
+test("fed from an SDK Client's batches and input acks, as docs/lag-compensation.md shows", async (t) => {
+  const rand = rng(7);
+  const jitter = () => 30 + 20 * rand(); // each way: 30 to 50 ms
+  const step = 1000 / 30;
+  let local = 0;
+  let ws = null;
+  class FakeWebSocket {
+    constructor() {
+      ws = this;
+      this.readyState = 0;
+      this.sent = [];
+      queueMicrotask(() => {
+        this.readyState = 1;
+        this.onopen();
+      });
+    }
+    send(b) {
+      this.sent.push({ at: local, up: jitter(), msg: decode(b) }); // up: its one-way delay
+    }
+    close() {}
+  }
+  const deliver = (msg) => ws.onmessage({ data: encode(msg).slice().buffer });
+
+  const pending = connect({ room: "r1", server: "http://game.test", WebSocket: FakeWebSocket, now: () => local, setTimeout: (fn) => queueMicrotask(fn) });
+  await new Promise((r) => setTimeout(r, 0));
+  local = 10; // the welcome left the server 35 ms earlier
+  deliver([1, { player: "p1", room: "r1", game: "arena", tickRate: 30, tick: 0, time: Math.floor(TRUE_OFFSET - 25), reconnect: "tok", resumed: false }]);
+  const client = await pending;
+
+  // The page's side, as in the docs.
+  const clock = new ClockSync({ now: () => local });
+  const sentAt = new Map(); // input seq -> local send time
+  clock.addServerTime(client.serverTime, local);
+  client.on("batch", (b) => {
+    clock.addServerTime(b.time, local);
+    if (sentAt.has(b.ack)) clock.addSample(sentAt.get(b.ack), b.time, local);
+    for (const seq of sentAt.keys()) if (seq <= b.ack) sentAt.delete(seq);
+  });
+  const fire = (renderTime) => {
+    const seq = client.sendInput({ fire: [1, 2], interp: clock.interpDelay(renderTime) });
+    if (seq) sentAt.set(seq, local);
+  };
+
+  // The server's side: inputs arrive after a one-way delay and are applied
+  // at the next tick; every tick's batch acks the newest input applied and
+  // arrives after a one-way delay. Events run in local-time order.
+  const events = [];
+  let applied = 0;
+  for (let t = 100; t < 12_000; t += 50) events.push({ at: t, run: () => fire(clock.renderTime(100)) });
+  for (let tick = Math.ceil((100 + TRUE_OFFSET) / step) * step, n = 1; tick - TRUE_OFFSET < 12_000; tick += step, n++) {
+    const server = tick;
+    events.push({
+      at: server - TRUE_OFFSET, // the tick starts: apply what has arrived, send the batch
+      run: () => {
+        for (const { at, up, msg } of ws.sent) if (msg[0] === 2 && at + up + TRUE_OFFSET <= server) applied = Math.max(applied, msg[1]);
+        const batch = [2, n, Math.floor(server), applied, {}, []];
+        events.push({ at: server - TRUE_OFFSET + jitter(), run: () => deliver(batch) });
+      },
+    });
+  }
+  let errAt10s = null;
+  while (events.length) {
+    events.sort((a, b) => a.at - b.at);
+    const e = events.shift();
+    local = e.at;
+    e.run();
+    if (errAt10s === null && local >= 10_000) errAt10s = clock.serverNow() - (local + TRUE_OFFSET);
+  }
+  assert.ok(Math.abs(errAt10s) < 5, `serverNow() off by ${errAt10s.toFixed(2)} ms after 10 s`);
+  t.diagnostic(`serverNow() off by ${errAt10s.toFixed(2)} ms after 10 s`);
+  const inputs = ws.sent.filter(({ msg }) => msg[0] === 2);
+  assert.ok(inputs.length > 200);
+  assert.deepEqual(inputs.at(-1).msg[2], { fire: [1, 2], interp: 100 });
 });
