@@ -33,8 +33,9 @@ const maxLag = time.Hour
 // lag count as zero. now is the time the action is applied, usually the
 // current tick's start.
 //
-// The View says what was done. It reads the history's frames and is valid
-// until the next Record; rewind again after recording.
+// The View says what was done. It reads the history's frames, so use it
+// within the tick that made it: once Record has written over its frames
+// (a window later), it expires.
 //
 // Rewind returns ErrEmpty before the first Record, and an error when now
 // is before the oldest frame or the newest frame is older than the window.
