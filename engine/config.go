@@ -62,6 +62,16 @@ type Config struct {
 	// Monitor configures the monitoring routes and metrics: off, behind a
 	// token, or on an admin address of their own. See MonitorConfig.
 	Monitor MonitorConfig
+
+	// Redis is the URL of the Redis server holding the room directory
+	// that the nodes of a cluster share, e.g. redis://10.0.0.5:6379/0
+	// (rediss:// for TLS). "" means an embedded in-process directory: a
+	// cluster of one node.
+	Redis string
+
+	// Directory configures this node's identity and heartbeats in the
+	// room directory.
+	Directory DirectoryOptions
 }
 
 // AuthFunc validates a join. r is the WebSocket upgrade request and join
@@ -111,6 +121,9 @@ func (c Config) Validate() error {
 	if err := c.Monitor.validate(); err != nil {
 		return err
 	}
+	if err := c.Directory.validate(c.Redis); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -137,6 +150,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) func() erro
 	cert := fs.String("tls-cert", env("TICKWIRE_TLS_CERT", ""), "TLS certificate file, for https and wss (env TICKWIRE_TLS_CERT)")
 	key := fs.String("tls-key", env("TICKWIRE_TLS_KEY", ""), "TLS key file (env TICKWIRE_TLS_KEY)")
 	applyMonitor := c.Monitor.flags(fs, env)
+	redis := fs.String("redis", env("TICKWIRE_REDIS", ""), "Redis URL of the room directory a cluster's nodes share, e.g. redis://127.0.0.1:6379/0; empty: embedded, one node (env TICKWIRE_REDIS)")
 	return func() error {
 		rate, err := strconv.Atoi(*tickRate)
 		if err != nil || rate < 1 || rate > 1000 {
@@ -152,6 +166,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) func() erro
 		c.Addr, c.PublicURL, c.LogLevel, c.LogJSON = *addr, *public, *logLevel, j
 		c.Rooms.TickRate = rate
 		c.TLSCertFile, c.TLSKeyFile = *cert, *key
+		c.Redis = *redis
 		if err := applyMonitor(); err != nil {
 			return err
 		}

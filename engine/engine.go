@@ -23,18 +23,17 @@ type Engine struct {
 	sched *tick.Scheduler
 	mux   *http.ServeMux
 	mon   *monitor // monitoring routes, metrics, admin server (monitor.go)
+	node  *node    // this node in the room directory (directory.go)
 
 	ctx    context.Context // ends at Shutdown: stops every room
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	games    map[string]*game
-	rooms    map[string]*rooms.Room
-	seats    map[string]seat // seat token -> reservation
-	reserved map[string]int  // room id -> seats reserved and not yet used
-	srv      *http.Server
-	closing  bool
-	wg       sync.WaitGroup // running rooms
+	mu      sync.Mutex
+	games   map[string]*game
+	rooms   map[string]*rooms.Room
+	srv     *http.Server
+	closing bool
+	wg      sync.WaitGroup // running rooms
 }
 
 // game is a registered game.
@@ -42,12 +41,6 @@ type game struct {
 	name    string
 	newGame func() rooms.Game
 	opts    rooms.RoomOptions
-}
-
-// seat is a place in a room reserved by matchmaking.
-type seat struct {
-	room    string
-	expires time.Time
 }
 
 // New returns an engine for cfg, or an error naming a bad setting.
@@ -64,15 +57,17 @@ func New(cfg Config) (*Engine, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
-		cfg:      cfg,
-		log:      log,
-		sched:    tick.NewScheduler(nil),
-		ctx:      ctx,
-		cancel:   cancel,
-		games:    make(map[string]*game),
-		rooms:    make(map[string]*rooms.Room),
-		seats:    make(map[string]seat),
-		reserved: make(map[string]int),
+		cfg:    cfg,
+		log:    log,
+		sched:  tick.NewScheduler(nil),
+		ctx:    ctx,
+		cancel: cancel,
+		games:  make(map[string]*game),
+		rooms:  make(map[string]*rooms.Room),
+	}
+	if err := e.startNode(); err != nil {
+		cancel()
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e.routes()
 	e.mon = newMonitor(e)
@@ -145,6 +140,7 @@ func (e *Engine) Serve(ln net.Listener) error {
 	}
 	e.srv = srv
 	e.mu.Unlock()
+	e.node.serving(ln.Addr(), e.cfg.TLSCertFile != "")
 	scheme := "http"
 	if e.cfg.TLSCertFile != "" {
 		scheme = "https"
@@ -168,6 +164,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	e.log.Info("shutting down", "rooms", len(all))
+	e.node.leave(ctx) // first, so that matchmaking sends no one here
+	defer e.node.close()
 	var err error
 	if srv != nil {
 		err = srv.Shutdown(ctx)
@@ -196,7 +194,7 @@ func (e *Engine) roomCount() int {
 
 // createRoom starts a room of g. The caller holds e.mu.
 func (e *Engine) createRoom(g *game) (*rooms.Room, error) {
-	r, err := rooms.NewRoom(g.name, g.newGame(), g.opts)
+	r, err := rooms.NewRoom(g.name, e.node.track(g.newGame()), g.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +207,6 @@ func (e *Engine) createRoom(g *game) (*rooms.Room, error) {
 		}
 		e.mu.Lock()
 		delete(e.rooms, r.ID())
-		delete(e.reserved, r.ID())
 		e.mu.Unlock()
 	}()
 	e.log.Debug("room created", "room", r.ID(), "game", g.name)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/tickwire/tickwire/netws"
 	"github.com/tickwire/tickwire/rooms"
 )
@@ -58,13 +57,14 @@ func (e *Engine) servePlayer(nc *netws.Conn, r *http.Request) {
 		refuse(c, rooms.Errorf(rooms.ErrBadMessage, "%v", err))
 		return
 	}
-	room, req, jerr := e.resolveJoin(r, m.Join)
+	room, req, release, jerr := e.resolveJoin(r, m.Join)
 	if jerr != nil {
 		e.log.Debug("join refused", "remote", r.RemoteAddr, "error", jerr)
 		refuse(c, jerr)
 		return
 	}
 	if err := room.Serve(c, req); err != nil {
+		release()
 		c.Close(netws.StatusPolicyViolation, truncate(err.Error()))
 		return
 	}
@@ -91,155 +91,6 @@ func truncate(s string) string {
 		s = s[:len(s)-1]
 	}
 	return strings.ToValidUTF8(s, "")
-}
-
-// resolveJoin finds the room a join message asks for: by seat token, by
-// reconnect token and room, by room id, or by game (join or create).
-func (e *Engine) resolveJoin(r *http.Request, req rooms.JoinRequest) (*rooms.Room, rooms.JoinRequest, *rooms.Error) {
-	if e.cfg.Auth != nil {
-		name, err := e.cfg.Auth(r, req)
-		if err != nil {
-			return nil, req, rooms.Errorf(rooms.ErrUnauthorized, "%v", err)
-		}
-		req.Name = name
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closing {
-		return nil, req, rooms.Errorf(rooms.ErrRoomClosed, "server shutting down")
-	}
-	switch {
-	case req.Seat != "":
-		s, ok := e.seats[req.Seat]
-		delete(e.seats, req.Seat)
-		if !ok || time.Now().After(s.expires) {
-			if ok {
-				e.reserved[s.room]--
-			}
-			return nil, req, rooms.Errorf(rooms.ErrBadSeat, "seat token unknown or expired; matchmake again")
-		}
-		e.reserved[s.room]--
-		room := e.rooms[s.room]
-		if room == nil {
-			return nil, req, rooms.Errorf(rooms.ErrRoomNotFound, "room %s has closed; matchmake again", s.room)
-		}
-		return room, req, nil
-	case req.Room != "":
-		room := e.rooms[req.Room]
-		if room == nil {
-			return nil, req, rooms.Errorf(rooms.ErrRoomNotFound, "no room %q on this server", req.Room)
-		}
-		return room, req, nil
-	case req.Reconnect != "":
-		return nil, req, rooms.Errorf(rooms.ErrInvalidRequest, "a reconnect needs the room id from the welcome")
-	case req.Game != "":
-		g := e.games[req.Game]
-		if g == nil {
-			return nil, req, rooms.Errorf(rooms.ErrGameNotFound, "no game %q; registered: %s", req.Game, e.gameNames())
-		}
-		room, err := e.findOrCreate(g)
-		if err != nil {
-			return nil, req, rooms.Errorf(rooms.ErrInternal, "creating a room: %v", err)
-		}
-		return room, req, nil
-	}
-	return nil, req, rooms.Errorf(rooms.ErrInvalidRequest, "a join needs a game, a room, or a seat token")
-}
-
-// findOrCreate returns a room of g with a free seat, creating one if
-// none has. The caller holds e.mu.
-func (e *Engine) findOrCreate(g *game) (*rooms.Room, error) {
-	var best *rooms.Room
-	bestPlayers := -1
-	for _, r := range e.rooms {
-		if r.GameName() != g.name {
-			continue
-		}
-		info := r.Info()
-		taken := info.Players + e.reserved[r.ID()]
-		if info.MaxPlayers > 0 && taken >= info.MaxPlayers {
-			continue
-		}
-		// Fill the fullest room first, so rooms start with company.
-		if taken > bestPlayers || (taken == bestPlayers && r.ID() < best.ID()) {
-			best, bestPlayers = r, taken
-		}
-	}
-	if best != nil {
-		return best, nil
-	}
-	return e.createRoom(g)
-}
-
-func (e *Engine) gameNames() string {
-	names := make([]string, 0, len(e.games))
-	for n := range e.games {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
-
-// MatchmakeResponse is the answer to POST /matchmake/{game}.
-type MatchmakeResponse struct {
-	Room    string    `json:"room"`    // the room's id
-	Seat    string    `json:"seat"`    // seat token for the join message
-	URL     string    `json:"url"`     // WebSocket URL to connect to
-	Expires time.Time `json:"expires"` // the seat is released after this
-}
-
-// serveMatchmake reserves a seat in a room of the game with space,
-// creating a room when none has: join or create on this node.
-func (e *Engine) serveMatchmake(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("game")
-	e.mu.Lock()
-	if e.closing {
-		e.mu.Unlock()
-		httpError(w, http.StatusServiceUnavailable, "server shutting down")
-		return
-	}
-	g := e.games[name]
-	if g == nil {
-		names := e.gameNames()
-		e.mu.Unlock()
-		httpError(w, http.StatusNotFound, "no game "+strconv.Quote(name)+"; registered: "+names)
-		return
-	}
-	e.expireSeats(time.Now())
-	room, err := e.findOrCreate(g)
-	if err != nil {
-		e.mu.Unlock()
-		httpError(w, http.StatusInternalServerError, "creating a room: "+err.Error())
-		return
-	}
-	token := uuid.NewString()
-	expires := time.Now().Add(e.cfg.SeatTTL)
-	e.seats[token] = seat{room: room.ID(), expires: expires}
-	e.reserved[room.ID()]++
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, MatchmakeResponse{Room: room.ID(), Seat: token, URL: e.wsURL(r), Expires: expires})
-}
-
-// expireSeats releases reservations past their expiry. The caller holds e.mu.
-func (e *Engine) expireSeats(now time.Time) {
-	for token, s := range e.seats {
-		if now.After(s.expires) {
-			delete(e.seats, token)
-			e.reserved[s.room]--
-		}
-	}
-}
-
-// wsURL is the WebSocket URL clients of this server connect to.
-func (e *Engine) wsURL(r *http.Request) string {
-	if e.cfg.PublicURL != "" {
-		return e.cfg.PublicURL
-	}
-	scheme := "ws"
-	if r.TLS != nil {
-		scheme = "wss"
-	}
-	return scheme + "://" + r.Host + "/ws"
 }
 
 // RoomDetail is the answer to GET /api/rooms/{id}.
@@ -279,7 +130,9 @@ func (e *Engine) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if closing {
 		status, code = "shutting down", http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"status": status, "rooms": n})
+	health := e.node.health()
+	health["status"], health["rooms"] = status, n
+	writeJSON(w, code, health)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -111,8 +111,8 @@ return 1
 
 // claimScript reserves or holds a seat: in one room (ARGV[3]), or in the
 // fullest room of the game with a free seat that matches the filters. A
-// room qualifies only if its node is alive and announces a URL (or is the
-// caller, ARGV[5]); join-or-create skips private and locked rooms.
+// room qualifies only if its node is alive and announces a URL, or is the
+// caller (ARGV[5]); join-or-create skips private and locked rooms.
 // ARGV: prefix, game ("" with a room: any), room or "", only this node or "", caller node,
 // seat random part, seat ttl ms (0: hold), lock key or "", lock value,
 // lock ttl ms, filter count n, n key/value pairs.
@@ -121,8 +121,9 @@ var claimScript = redis.NewScript(prelude + `
 local now = now_ms()
 local ttl = tonumber(ARGV[7])
 local function usable(node)
+  if node == ARGV[5] then return true end
   local u = redis.call('HMGET', P .. 'node:' .. node, 'id', 'url')
-  return u[1] and (node == ARGV[5] or (u[2] and u[2] ~= ''))
+  return u[1] and u[2] and u[2] ~= ''
 end
 local function seat(id, node)
   local tok = id .. '.' .. ARGV[6]
