@@ -2,8 +2,9 @@ package main
 
 // The arena in a real browser: two people in headless Chromium, each in a
 // browser context of its own, see each other; one presses a key and the
-// other sees the ship move. The page's window.tickwireDebug says what it
-// knows, so nothing depends on reading pixels; a screenshot is kept.
+// other sees the ship move; a dropped connection gets its seat back. The
+// page's window.tickwireDebug says what it knows, so nothing depends on
+// reading pixels; a screenshot is kept.
 //
 //	go test -run Browser -v ./examples/arena
 //
@@ -78,4 +79,13 @@ func TestBrowserTwoPlayersSeeEachOtherMove(t *testing.T) {
 	alice.WaitFor("alice's inputs to be acknowledged", `tickwireDebug.pendingInputs() < 30`, `tickwireDebug.pendingInputs()`)
 	alice.Screenshot("arena-alice")
 	bob.Screenshot("arena-bob")
+
+	// A dropped connection: the SDK joins again with the reconnect token
+	// and gets the same seat back; Bob never loses sight of Alice.
+	alice.MustEval(`tickwireDebug.dropConnection()`, nil)
+	alice.WaitFor("alice to get her seat back",
+		fmt.Sprintf(`tickwireDebug.reconnects === 1 && tickwireDebug.connected && tickwireDebug.playerId === %s`, browsertest.Quote(ids[alice])),
+		`[tickwireDebug.reconnects, tickwireDebug.connected, document.getElementById("banner").textContent]`)
+	alice.WaitFor("alice's inputs to be acknowledged again", `tickwireDebug.pendingInputs() < 30`, `tickwireDebug.pendingInputs()`)
+	bob.WaitFor("bob to still see alice", fmt.Sprintf(`tickwireDebug.ships().some(s => s.id === %s)`, browsertest.Quote(ids[alice])), `tickwireDebug.ships()`)
 }

@@ -149,7 +149,11 @@ client.on("batch", (b) => {
   for (const ev of b.events) addFeed(ev);
 });
 client.on("disconnect", () => banner("connection lost, reconnecting…"));
-client.on("reconnect", () => banner(""));
+let reconnects = 0;
+client.on("reconnect", () => {
+  reconnects++;
+  banner("");
+});
 client.on("close", (e) => banner(`disconnected: ${e.reason || e.code}. Reload to play again.`));
 client.on("error", (e) => console.warn("tickwire:", e.message));
 
@@ -353,6 +357,12 @@ window.tickwireDebug = {
   /** ships: every ship as of the newest snapshot. */
   ships: () => (latest ? latest.ships.map((s) => ({ id: s.id, name: s.name, x: s.x, y: s.y, alive: s.alive, life: s.life, bot: s.bot })) : []),
   pendingInputs: () => predictor.pending.length,
+  /** reconnects counts seats regained after a dropped connection. */
+  get reconnects() {
+    return reconnects;
+  },
+  /** dropConnection closes the WebSocket as a network failure would. */
+  dropConnection: () => client.ws?.close(3000, "dropped by tickwireDebug"),
 };
 
 requestAnimationFrame(frame);
