@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -105,7 +104,7 @@ type MonitorPlayers struct {
 // its admin server.
 type monitor struct {
 	cfg     MonitorConfig
-	node    string
+	node    string // this node's id in the room directory
 	metrics *metrics
 	admin   *http.ServeMux // the routes of the admin address; nil without one
 	streams atomic.Int32   // open monitoring streams
@@ -115,7 +114,7 @@ type monitor struct {
 // newMonitor sets up e's metrics and monitoring routes and starts
 // sampling RTTs for the metrics, until e shuts down.
 func newMonitor(e *Engine) *monitor {
-	m := &monitor{cfg: e.cfg.Monitor.withDefaults(), node: nodeName(), metrics: newMetrics(e)}
+	m := &monitor{cfg: e.cfg.Monitor.withDefaults(), node: e.node.id, metrics: newMetrics(e)}
 	if !m.cfg.Disabled {
 		mux := e.mux
 		if m.cfg.Addr != "" {
@@ -133,15 +132,6 @@ func newMonitor(e *Engine) *monitor {
 	}
 	go m.metrics.sampleRTT(e.ctx, e)
 	return m
-}
-
-// nodeName names this process in monitoring: its host name.
-func nodeName() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		return "localhost"
-	}
-	return h
 }
 
 // guard refuses requests without the monitoring token, when one is set.
