@@ -35,7 +35,7 @@ type snapshotter struct {
 	// Per snapshot tick, owned by the room goroutine.
 	frozen  map[*snap.Table]frozenTable
 	views   map[viewKey]*snap.State
-	interns map[uint64][]*snap.State // views by the hash of their ids
+	interns map[uint64]*snap.State // views by the hash of their ids
 	deltas  map[deltaKey]*netws.PreparedMessage
 	seed    maphash.Seed
 	ids     []snap.ID // scratch
@@ -79,7 +79,7 @@ func (s *snapshotter) begin() {
 	if s.frozen == nil {
 		s.frozen = make(map[*snap.Table]frozenTable)
 		s.views = make(map[viewKey]*snap.State)
-		s.interns = make(map[uint64][]*snap.State)
+		s.interns = make(map[uint64]*snap.State)
 		s.deltas = make(map[deltaKey]*netws.PreparedMessage)
 		s.seed = maphash.MakeSeed()
 	}
@@ -151,7 +151,8 @@ func (s *snapshotter) tableState(v any, n uint64) *snap.State {
 
 // intern returns a view already computed this tick with the same
 // entities as st, or st: players whose views hold the same entities share
-// one state, and so one encoding.
+// one state, and so one encoding. All views of a tick are cut from the
+// same states, so the same ids mean the same content.
 func (s *snapshotter) intern(st *snap.State) *snap.State {
 	s.ids = st.AppendIDs(s.ids[:0])
 	var h maphash.Hash
@@ -163,13 +164,15 @@ func (s *snapshotter) intern(st *snap.State) *snap.State {
 		h.WriteByte(byte(id >> 24))
 	}
 	sum := h.Sum64()
-	for _, o := range s.interns[sum] {
-		if s.ids2 = o.AppendIDs(s.ids2[:0]); slices.Equal(s.ids2, s.ids) {
-			return o
-		}
+	o, ok := s.interns[sum]
+	if !ok {
+		s.interns[sum] = st
+		return st
 	}
-	s.interns[sum] = append(s.interns[sum], st)
-	return st
+	if s.ids2 = o.AppendIDs(s.ids2[:0]); slices.Equal(s.ids2, s.ids) {
+		return o
+	}
+	return st // a hash collision: correct, only not shared
 }
 
 // sendTable queues p's table batch for tick t: the delta from the state p

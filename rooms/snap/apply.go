@@ -1,14 +1,11 @@
 package snap
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // DefaultKeep is how many states an Applier keeps when Keep is 0.
@@ -34,6 +31,7 @@ type Applier struct {
 	Keep int
 
 	states []*State // increasing ticks
+	d      decoded  // scratch, reused by every Apply
 }
 
 // ErrUnknownBase is returned (wrapped) by Apply when a delta's base is
@@ -67,7 +65,9 @@ func (a *Applier) Apply(tick uint64, delta []byte) (*State, error) {
 	if tick <= a.Ack() && len(a.states) > 0 {
 		return nil, fmt.Errorf("snap: tick %d is not after the newest applied, %d", tick, a.Ack())
 	}
-	d, err := decodeDelta(delta)
+	d := &a.d
+	err := d.decode(delta)
+	defer d.clear()
 	if err != nil {
 		return nil, fmt.Errorf("snap: malformed delta for tick %d: %w", tick, err)
 	}
@@ -98,7 +98,8 @@ func (a *Applier) Apply(tick uint64, delta []byte) (*State, error) {
 	return s, nil
 }
 
-// record is one entity of a delta: whole (enter) or changed fields.
+// record is one entity of a delta: whole (enter) or changed fields, each
+// field a slice of the delta.
 type record struct {
 	id     ID
 	whole  bool
@@ -106,83 +107,90 @@ type record struct {
 	fields [][]byte
 }
 
+// decoded is a delta, decoded: its slices point into the delta's bytes
+// and are reused from one delta to the next.
 type decoded struct {
 	base    uint64
 	records []record // enter and update records, sorted by id
 	remove  []ID     // sorted
+	fields  [][]byte // the records' fields, back to back
 }
 
+// clear drops the references into the last delta, keeping the memory.
+func (d *decoded) clear() {
+	clear(d.fields)
+	d.records, d.remove, d.fields = d.records[:0], d.remove[:0], d.fields[:0]
+}
+
+// decodeDelta decodes a delta into a new decoded.
 func decodeDelta(b []byte) (*decoded, error) {
-	r := bytes.NewReader(b)
-	dec := msgpack.NewDecoder(r)
-	if n, err := dec.DecodeArrayLen(); err != nil || n != 4 {
-		return nil, fmt.Errorf("want an array [base, enter, update, remove]")
-	}
 	d := &decoded{}
+	return d, d.decode(b)
+}
+
+func (d *decoded) decode(b []byte) error {
+	d.clear()
+	r := &reader{b: b}
+	if n, err := r.arrayLen(); err != nil || n != 4 {
+		return fmt.Errorf("want an array [base, enter, update, remove]")
+	}
 	var err error
-	if d.base, err = decodeUnsigned(dec); err != nil {
-		return nil, fmt.Errorf("base: %v", err)
+	if d.base, err = r.unsigned(); err != nil {
+		return fmt.Errorf("base: %v", err)
 	}
 	for list, whole := range []bool{true, false} {
-		n, err := arrayLen(dec, r)
+		n, err := r.arrayLen()
 		if err != nil {
-			return nil, fmt.Errorf("list %d: %v", list+1, err)
+			return fmt.Errorf("list %d: %v", list+1, err)
 		}
 		for range n {
-			rec, err := decodeRecord(dec, r, whole)
+			var rec record
+			rec, d.fields, err = decodeRecord(r, whole, d.fields)
 			if err != nil {
-				return nil, fmt.Errorf("list %d: %v", list+1, err)
+				return fmt.Errorf("list %d: %v", list+1, err)
 			}
 			d.records = append(d.records, rec)
 		}
 	}
-	n, err := arrayLen(dec, r)
+	n, err := r.arrayLen()
 	if err != nil {
-		return nil, fmt.Errorf("remove: %v", err)
+		return fmt.Errorf("remove: %v", err)
 	}
 	for range n {
-		id, err := decodeID(dec)
+		id, err := decodeID(r)
 		if err != nil {
-			return nil, fmt.Errorf("remove: %v", err)
+			return fmt.Errorf("remove: %v", err)
 		}
 		d.remove = append(d.remove, id)
 	}
-	if r.Len() > 0 {
-		return nil, fmt.Errorf("%d bytes after the delta", r.Len())
+	if r.left() > 0 {
+		return fmt.Errorf("%d bytes after the delta", r.left())
 	}
-	slices.SortFunc(d.records, func(a, b record) int { return cmpID(a.id, b.id) })
-	slices.Sort(d.remove)
+	byID := func(a, b record) int { return cmpID(a.id, b.id) }
+	if !slices.IsSortedFunc(d.records, byID) {
+		slices.SortFunc(d.records, byID)
+	}
+	if !slices.IsSorted(d.remove) {
+		slices.Sort(d.remove)
+	}
 	for i := 1; i < len(d.records); i++ {
 		if d.records[i].id == d.records[i-1].id {
-			return nil, fmt.Errorf("entity %d appears twice", d.records[i].id)
+			return fmt.Errorf("entity %d appears twice", d.records[i].id)
 		}
 	}
 	for i, id := range d.remove {
 		if i > 0 && id == d.remove[i-1] {
-			return nil, fmt.Errorf("entity %d removed twice", id)
+			return fmt.Errorf("entity %d removed twice", id)
 		}
 		if _, found := slices.BinarySearchFunc(d.records, id, func(r record, id ID) int { return cmpID(r.id, id) }); found {
-			return nil, fmt.Errorf("entity %d both removed and sent", id)
+			return fmt.Errorf("entity %d both removed and sent", id)
 		}
 	}
-	return d, nil
+	return nil
 }
 
-// arrayLen decodes an array header, refusing lengths the rest of the input
-// cannot hold (each element takes at least a byte).
-func arrayLen(dec *msgpack.Decoder, r *bytes.Reader) (int, error) {
-	n, err := dec.DecodeArrayLen()
-	if err != nil {
-		return 0, err
-	}
-	if n < 0 || n > r.Len() {
-		return 0, fmt.Errorf("array of %d elements in %d bytes", n, r.Len())
-	}
-	return n, nil
-}
-
-func decodeID(dec *msgpack.Decoder) (ID, error) {
-	v, err := decodeUnsigned(dec)
+func decodeID(r *reader) (ID, error) {
+	v, err := r.unsigned()
 	if err != nil {
 		return 0, fmt.Errorf("entity id: %v", err)
 	}
@@ -192,122 +200,104 @@ func decodeID(dec *msgpack.Decoder) (ID, error) {
 	return ID(v), nil
 }
 
-// decodeUnsigned decodes a non-negative integer in any of msgpack's
-// integer forms.
-func decodeUnsigned(dec *msgpack.Decoder) (uint64, error) {
-	c, err := dec.PeekCode()
+// decodeRecord decodes one enter (whole) or update record, appending its
+// fields to buf, whose tail it returns as the record's fields.
+func decodeRecord(r *reader, whole bool, buf [][]byte) (record, [][]byte, error) {
+	n, err := r.arrayLen()
 	if err != nil {
-		return 0, err
-	}
-	if c == 0xC0 {
-		return 0, fmt.Errorf("nil, not an integer")
-	}
-	if c >= 0xE0 || (c >= 0xD0 && c <= 0xD3) { // signed forms
-		v, err := dec.DecodeInt64()
-		if err != nil {
-			return 0, err
-		}
-		if v < 0 {
-			return 0, fmt.Errorf("negative: %d", v)
-		}
-		return uint64(v), nil
-	}
-	return dec.DecodeUint64()
-}
-
-func decodeRecord(dec *msgpack.Decoder, r *bytes.Reader, whole bool) (record, error) {
-	n, err := arrayLen(dec, r)
-	if err != nil {
-		return record{}, err
+		return record{}, buf, err
 	}
 	rec := record{whole: whole}
 	if n < 1 || (!whole && n < 2) {
-		return rec, fmt.Errorf("record of %d elements is too short", n)
+		return rec, buf, fmt.Errorf("record of %d elements is too short", n)
 	}
-	if rec.id, err = decodeID(dec); err != nil {
-		return rec, err
+	if rec.id, err = decodeID(r); err != nil {
+		return rec, buf, err
 	}
 	n--
 	if !whole {
-		m, err := decodeUnsigned(dec)
+		m, err := r.unsigned()
 		if err != nil || m > math.MaxUint32 {
-			return rec, fmt.Errorf("entity %d: mask: want a 32-bit unsigned integer", rec.id)
+			return rec, buf, fmt.Errorf("entity %d: mask: want a 32-bit unsigned integer", rec.id)
 		}
 		rec.mask = uint32(m)
 		n--
 		if bits.OnesCount32(rec.mask) != n || n == 0 {
-			return rec, fmt.Errorf("entity %d: mask %#x with %d values", rec.id, m, n)
+			return rec, buf, fmt.Errorf("entity %d: mask %#x with %d values", rec.id, m, n)
 		}
 	}
-	rec.fields = make([][]byte, n)
-	for j := range n {
-		if rec.fields[j], err = dec.DecodeRaw(); err != nil {
-			return rec, fmt.Errorf("entity %d: field: %v", rec.id, err)
+	start := len(buf)
+	for range n {
+		f, err := r.raw()
+		if err != nil {
+			return rec, buf, fmt.Errorf("entity %d: field: %v", rec.id, err)
 		}
+		buf = append(buf, f)
 	}
-	return rec, nil
+	rec.fields = buf[start:len(buf):len(buf)]
+	return rec, buf, nil
 }
 
 // apply builds the state of tick from base and the delta.
 func (d *decoded) apply(base *State, tick uint64) (*State, error) {
-	s := &State{tick: tick, ents: make([]ent, 0, base.Len()+len(d.records))}
+	nf := len(base.offs)
+	for i := range d.records {
+		nf += len(d.records[i].fields) + 1
+	}
+	s := &State{
+		tick: tick,
+		ents: make([]ent, 0, base.Len()+len(d.records)),
+		offs: make([]uint32, 0, nf),
+		buf:  make([]byte, 0, len(base.buf)+len(d.records)*16),
+	}
 	ri, rm := 0, 0
-	add := func(id ID, fields func(j int) []byte, n int) {
-		e := ent{id: id, off: uint32(len(s.offs)), n: uint32(n)}
-		for j := range n {
-			s.offs = append(s.offs, uint32(len(s.buf)))
-			s.buf = append(s.buf, fields(j)...)
-		}
-		s.offs = append(s.offs, uint32(len(s.buf)))
-		s.ents = append(s.ents, e)
-	}
-	addRecord := func(rec *record) {
-		add(rec.id, func(j int) []byte { return rec.fields[j] }, len(rec.fields))
-	}
 	for bi := range base.ents {
 		id := base.ents[bi].id
 		for ri < len(d.records) && d.records[ri].id < id {
 			if !d.records[ri].whole {
 				return nil, fmt.Errorf("update of entity %d, which the base lacks", d.records[ri].id)
 			}
-			addRecord(&d.records[ri])
+			s.addRecord(&d.records[ri])
 			ri++
 		}
-		for rm < len(d.remove) && d.remove[rm] < id {
+		if rm < len(d.remove) && d.remove[rm] < id {
 			return nil, fmt.Errorf("removal of entity %d, which the base lacks", d.remove[rm])
 		}
 		if rm < len(d.remove) && d.remove[rm] == id {
 			rm++
 			continue
 		}
-		if ri < len(d.records) && d.records[ri].id == id {
-			rec := &d.records[ri]
-			ri++
-			if rec.whole {
-				addRecord(rec)
-				continue
-			}
-			n := int(base.ents[bi].n)
-			if rec.mask>>min(n, 32) != 0 {
-				return nil, fmt.Errorf("entity %d: mask %#x for %d fields", id, rec.mask, n)
-			}
-			k := 0
-			add(id, func(j int) []byte {
-				if rec.mask&(1<<j) != 0 {
-					k++
-					return rec.fields[k-1]
-				}
-				return base.field(bi, j)
-			}, n)
+		if ri == len(d.records) || d.records[ri].id != id {
+			s.copyEntity(base, bi)
 			continue
 		}
-		add(id, func(j int) []byte { return base.field(bi, j) }, int(base.ents[bi].n))
+		rec := &d.records[ri]
+		ri++
+		if rec.whole {
+			s.addRecord(rec)
+			continue
+		}
+		n := int(base.ents[bi].n)
+		if rec.mask>>min(n, 32) != 0 {
+			return nil, fmt.Errorf("entity %d: mask %#x for %d fields", id, rec.mask, n)
+		}
+		s.beginEntity(id, n)
+		k := 0
+		for j := range n {
+			if rec.mask&(1<<j) != 0 {
+				s.addField(rec.fields[k])
+				k++
+			} else {
+				s.addField(base.field(bi, j))
+			}
+		}
+		s.endEntity()
 	}
 	for ; ri < len(d.records); ri++ {
 		if !d.records[ri].whole {
 			return nil, fmt.Errorf("update of entity %d, which the base lacks", d.records[ri].id)
 		}
-		addRecord(&d.records[ri])
+		s.addRecord(&d.records[ri])
 	}
 	if rm < len(d.remove) {
 		return nil, fmt.Errorf("removal of entity %d, which the base lacks", d.remove[rm])
@@ -316,4 +306,38 @@ func (d *decoded) apply(base *State, tick uint64) (*State, error) {
 		return nil, fmt.Errorf("state of %d bytes is over the 4 GiB limit", len(s.buf))
 	}
 	return s, nil
+}
+
+// beginEntity, addField and endEntity append an entity to a State being
+// built: its id and n fields, then the offset ending the last field.
+func (s *State) beginEntity(id ID, n int) {
+	s.ents = append(s.ents, ent{id: id, off: uint32(len(s.offs)), n: uint32(n)})
+}
+
+func (s *State) addField(f []byte) {
+	s.offs = append(s.offs, uint32(len(s.buf)))
+	s.buf = append(s.buf, f...)
+}
+
+func (s *State) endEntity() { s.offs = append(s.offs, uint32(len(s.buf))) }
+
+func (s *State) addRecord(rec *record) {
+	s.beginEntity(rec.id, len(rec.fields))
+	for _, f := range rec.fields {
+		s.addField(f)
+	}
+	s.endEntity()
+}
+
+// copyEntity appends entity bi of base, unchanged.
+func (s *State) copyEntity(base *State, bi int) {
+	e := &base.ents[bi]
+	s.beginEntity(e.id, int(e.n))
+	o := base.offs[e.off : e.off+e.n+1]
+	shift := uint32(len(s.buf)) - o[0]
+	for _, off := range o[:e.n] {
+		s.offs = append(s.offs, off+shift)
+	}
+	s.buf = append(s.buf, base.buf[o[0]:o[e.n]]...)
+	s.endEntity()
 }

@@ -3,6 +3,7 @@ package snap
 import (
 	"bytes"
 	"math/bits"
+	"sync"
 )
 
 // MaxMaskFields is the most fields an entity may have for a delta to
@@ -36,107 +37,84 @@ func AppendDelta(dst []byte, base, cur *State) []byte {
 	if base == nil {
 		base = &State{}
 	}
-	var nEnter, nUpdate, nRemove int
-	merge(base, cur, func(bi, ci int) {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.enter, sc.update, sc.remove = sc.enter[:0], sc.update[:0], sc.remove[:0]
+	i, j := 0, 0
+	for i < len(base.ents) || j < len(cur.ents) {
 		switch {
-		case ci < 0:
-			nRemove++
-		case bi < 0:
-			nEnter++
+		case j == len(cur.ents) || (i < len(base.ents) && base.ents[i].id < cur.ents[j].id):
+			sc.remove = append(sc.remove, base.ents[i].id)
+			i++
+		case i == len(base.ents) || cur.ents[j].id < base.ents[i].id:
+			sc.enter = append(sc.enter, int32(j))
+			j++
 		default:
-			if whole, mask := compare(base, bi, cur, ci); whole {
-				nEnter++
+			if whole, mask := compare(base, i, cur, j); whole {
+				sc.enter = append(sc.enter, int32(j))
 			} else if mask != 0 {
-				nUpdate++
+				sc.update = append(sc.update, change{int32(j), mask})
 			}
+			i++
+			j++
 		}
-	})
+	}
 	dst = append(dst, 0x94)
 	dst = appendUint(dst, base.tick)
-
-	dst = appendArrayLen(dst, nEnter)
-	if nEnter > 0 {
-		merge(base, cur, func(bi, ci int) {
-			if ci < 0 {
-				return
-			}
-			if bi >= 0 {
-				if whole, _ := compare(base, bi, cur, ci); !whole {
-					return
-				}
-			}
-			dst = appendArrayLen(dst, 1+int(cur.ents[ci].n))
-			dst = appendUint(dst, uint64(cur.ents[ci].id))
-			dst = append(dst, cur.fields(ci)...)
-		})
+	dst = appendArrayLen(dst, len(sc.enter))
+	for _, ci := range sc.enter {
+		dst = appendArrayLen(dst, 1+int(cur.ents[ci].n))
+		dst = appendUint(dst, uint64(cur.ents[ci].id))
+		dst = append(dst, cur.fields(int(ci))...)
 	}
-
-	dst = appendArrayLen(dst, nUpdate)
-	if nUpdate > 0 {
-		merge(base, cur, func(bi, ci int) {
-			if bi < 0 || ci < 0 {
-				return
-			}
-			whole, mask := compare(base, bi, cur, ci)
-			if whole || mask == 0 {
-				return
-			}
-			dst = appendArrayLen(dst, 2+bits.OnesCount32(mask))
-			dst = appendUint(dst, uint64(cur.ents[ci].id))
-			dst = appendUint(dst, uint64(mask))
-			for m := mask; m != 0; m &= m - 1 {
-				dst = append(dst, cur.field(ci, bits.TrailingZeros32(m))...)
-			}
-		})
+	dst = appendArrayLen(dst, len(sc.update))
+	for _, u := range sc.update {
+		dst = appendArrayLen(dst, 2+bits.OnesCount32(u.mask))
+		dst = appendUint(dst, uint64(cur.ents[u.ci].id))
+		dst = appendUint(dst, uint64(u.mask))
+		for m := u.mask; m != 0; m &= m - 1 {
+			dst = append(dst, cur.field(int(u.ci), bits.TrailingZeros32(m))...)
+		}
 	}
-
-	dst = appendArrayLen(dst, nRemove)
-	if nRemove > 0 {
-		merge(base, cur, func(bi, ci int) {
-			if ci < 0 {
-				dst = appendUint(dst, uint64(base.ents[bi].id))
-			}
-		})
+	dst = appendArrayLen(dst, len(sc.remove))
+	for _, id := range sc.remove {
+		dst = appendUint(dst, uint64(id))
 	}
 	return dst
 }
 
-// merge walks the entities of a and b in id order, calling fn with the
-// index of the entity in each, or -1 where one lacks it.
-func merge(a, b *State, fn func(ai, bi int)) {
-	i, j := 0, 0
-	for i < len(a.ents) || j < len(b.ents) {
-		switch {
-		case j == len(b.ents) || (i < len(a.ents) && a.ents[i].id < b.ents[j].id):
-			fn(i, -1)
-			i++
-		case i == len(a.ents) || b.ents[j].id < a.ents[i].id:
-			fn(-1, j)
-			j++
-		default:
-			fn(i, j)
-			i++
-			j++
-		}
-	}
+// scratch holds AppendDelta's lists between its two passes.
+type scratch struct {
+	enter  []int32 // indices in cur
+	update []change
+	remove []ID
 }
+
+type change struct {
+	ci   int32 // index in cur
+	mask uint32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // compare compares entity ai of a with entity bi of b, which have the same
 // id. whole reports that b's entity must be sent whole; otherwise mask
 // has a bit set for each field that differs.
 func compare(a *State, ai int, b *State, bi int) (whole bool, mask uint32) {
-	n := a.ents[ai].n
-	if n != b.ents[bi].n {
+	ea, eb := &a.ents[ai], &b.ents[bi]
+	n := ea.n
+	if n != eb.n {
 		return true, 0
 	}
-	if bytes.Equal(a.fields(ai), b.fields(bi)) && sameBounds(a, ai, b, bi) {
+	oa, ob := a.offs[ea.off:ea.off+n+1], b.offs[eb.off:eb.off+n+1]
+	if bytes.Equal(a.buf[oa[0]:oa[n]], b.buf[ob[0]:ob[n]]) && sameBounds(a, ai, b, bi) {
 		return false, 0
 	}
 	if n > MaxMaskFields {
 		return true, 0
 	}
-	for j := range int(n) {
-		if !bytes.Equal(a.field(ai, j), b.field(bi, j)) {
+	for j := range n {
+		if !bytes.Equal(a.buf[oa[j]:oa[j+1]], b.buf[ob[j]:ob[j+1]]) {
 			mask |= 1 << j
 		}
 	}

@@ -81,7 +81,13 @@ func (g *grid) key(x, y float64) cellKey { return cellKey{g.coord(x), g.coord(y)
 
 // view returns the entities of s inside area and those without position.
 func (g *grid) view(s *State, area Rect) *State {
-	set := make([]uint64, (len(s.ents)+63)/64)
+	var stack [64]uint64 // up to 4096 entities without allocating
+	set := stack[:0]
+	if words := (len(s.ents) + 63) / 64; words <= len(stack) {
+		set = stack[:words]
+	} else {
+		set = make([]uint64, words)
+	}
 	count := 0
 	mark := func(i int32) {
 		set[i/64] |= 1 << (i % 64)
