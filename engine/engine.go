@@ -111,23 +111,23 @@ func (e *Engine) Handler() http.Handler { return e.mux }
 func (e *Engine) Handle(pattern string, h http.Handler) { e.mux.Handle(pattern, h) }
 
 // ListenAndServe listens on Config.Addr and serves until Shutdown, with
-// TLS when a certificate and key are configured; with
-// MonitorConfig.Addr set, it serves the monitoring routes there too.
+// TLS when a certificate and key are configured.
 func (e *Engine) ListenAndServe() error {
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	if err := e.listenAdmin(); err != nil {
-		ln.Close()
-		return err
-	}
 	return e.Serve(ln)
 }
 
 // Serve serves on ln until Shutdown. It returns http.ErrServerClosed after
-// Shutdown.
+// Shutdown. With MonitorConfig.Addr set, it also serves the monitoring
+// routes there (see ServeAdmin).
 func (e *Engine) Serve(ln net.Listener) error {
+	if err := e.listenAdmin(); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           e.mux,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -108,7 +108,9 @@ type monitor struct {
 	metrics *metrics
 	admin   *http.ServeMux // the routes of the admin address; nil without one
 	streams atomic.Int32   // open monitoring streams
-	srv     *http.Server   // the admin server, once serving; guarded by Engine.mu
+	// Guarded by Engine.mu:
+	srv       *http.Server // the admin server, once serving
+	listening bool         // Serve has started the admin server
 }
 
 // newMonitor sets up e's metrics and monitoring routes and starts

@@ -23,8 +23,9 @@ func (e *Engine) AdminHandler() http.Handler {
 }
 
 // ServeAdmin serves the monitoring routes on ln until Shutdown, when
-// MonitorConfig.Addr is set; ListenAndServe calls it. It returns
-// http.ErrServerClosed after Shutdown.
+// MonitorConfig.Addr is set. Serve calls it with a listener on that
+// address unless it was called first. It returns http.ErrServerClosed
+// after Shutdown.
 func (e *Engine) ServeAdmin(ln net.Listener) error {
 	if e.mon.admin == nil {
 		ln.Close()
@@ -53,9 +54,14 @@ func (e *Engine) ServeAdmin(ln net.Listener) error {
 	return srv.Serve(ln)
 }
 
-// listenAdmin starts serving the admin address, if one is configured.
+// listenAdmin starts serving the admin address, if one is configured
+// and it is not served yet.
 func (e *Engine) listenAdmin() error {
-	if e.mon.admin == nil {
+	e.mu.Lock()
+	skip := e.mon.admin == nil || e.mon.srv != nil || e.mon.listening
+	e.mon.listening = true
+	e.mu.Unlock()
+	if skip {
 		return nil
 	}
 	ln, err := net.Listen("tcp", e.mon.cfg.Addr)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/tickwire/tickwire/netws"
 	"github.com/tickwire/tickwire/rooms"
 	"github.com/vmihailenco/msgpack/v5"
@@ -266,15 +267,27 @@ func TestMonitorDisabled(t *testing.T) {
 	}
 }
 
-func TestMonitorOnAdminAddress(t *testing.T) {
-	e, addr := startEngine(t, Config{Monitor: MonitorConfig{Addr: "127.0.0.1:0"}})
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- e.ServeAdmin(ln) }()
-	admin := ln.Addr().String()
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestMonitorOnAdminAddress(t *testing.T) {
+	admin := freeAddr(t)
+	e, addr := startEngine(t, Config{Monitor: MonitorConfig{Addr: admin}}) // Serve starts it
+	eventually(t, "the admin address to answer", func() bool {
+		resp, err := http.Get("http://" + admin + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
 	for _, route := range monitoringRoutes {
 		if code := getJSON(t, "http://"+addr+route, "", nil); code != http.StatusNotFound {
 			t.Errorf("public %s: %d, want 404 when monitoring has an admin address", route, code)
@@ -289,6 +302,25 @@ func TestMonitorOnAdminAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e.Shutdown(ctx)
+	if _, err := http.Get("http://" + admin + "/healthz"); err == nil {
+		t.Error("the admin address still answers after Shutdown")
+	}
+
+	// ServeAdmin on a listener of one's own.
+	own, err := New(Config{Logger: e.log, Monitor: MonitorConfig{Addr: "unused:0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- own.ServeAdmin(ln) }()
+	eventually(t, "ServeAdmin to answer", func() bool {
+		return getJSON(t, "http://"+ln.Addr().String()+"/api/monitor", "", nil) == http.StatusOK
+	})
+	own.Shutdown(ctx)
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("ServeAdmin after Shutdown: %v, want http.ErrServerClosed", err)
 	}
@@ -301,6 +333,23 @@ func TestMonitorOnAdminAddress(t *testing.T) {
 	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
 	if err := plain.ServeAdmin(ln2); err == nil || !strings.Contains(err.Error(), "MonitorConfig.Addr") {
 		t.Errorf("ServeAdmin without an admin address: %v", err)
+	}
+}
+
+func TestMonitorAdminAddressInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	e, err := New(Config{Logger: hclog.NewNullLogger(), Monitor: MonitorConfig{Addr: busy.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown(context.Background())
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	if err := e.Serve(ln); err == nil || !strings.Contains(err.Error(), "monitoring address") {
+		t.Errorf("Serve with the admin address taken: %v, want an error about the monitoring address", err)
 	}
 }
 
