@@ -3,6 +3,7 @@ package snap
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -150,6 +151,19 @@ func TestDeltaWireFormat(t *testing.T) {
 			var got any
 			msgpack.Unmarshal(tt.got, &got)
 			t.Errorf("%s: encoded %v (% x), want %v (% x)", tt.name, got, tt.got, tt.want, want)
+		}
+	}
+	// The bytes docs/protocol.md shows for this example.
+	for _, tt := range []struct {
+		name string
+		got  []byte
+		hex  string
+	}{
+		{"full", full, "94 00 93 94 01 cd 04 e2 cd 01 f4 a3 61 6e 6e 92 03 c3 92 04 a3 6e 65 77 90 90"},
+		{"delta", delta, "94 29 91 92 04 a3 6e 65 77 91 93 01 01 cd 04 e2 91 02"},
+	} {
+		if got := fmt.Sprintf("% x", tt.got); got != tt.hex {
+			t.Errorf("%s: % x, want the documented %s", tt.name, tt.got, tt.hex)
 		}
 	}
 	if len(delta) >= len(full) {
