@@ -124,9 +124,11 @@ func (s *snapshotter) tableState(v any, n uint64) *snap.State {
 		if v != nil {
 			t, area = v.Table, &v.Area
 		}
+	default:
+		return nil
 	}
 	if t == nil {
-		return nil
+		panic("Snapshot returned a snap.View without a Table")
 	}
 	f, ok := s.frozen[t]
 	if !ok || f.gen != t.Generation() {
