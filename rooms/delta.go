@@ -41,13 +41,16 @@ type snapshotter struct {
 	ids     []snap.ID // scratch
 	ids2    []snap.ID // scratch
 	buf     []byte
-	count   int    // encodings this tick
 	next    uint64 // the first tick at which the next snapshot is due
 
+	// This tick's counts, published by end.
+	count, batches, deltasN, fullN int
+	bytes                          uint64
+
 	// Read by Info from any goroutine.
-	encodings                         atomic.Int64
-	encodingsTotal, batches           atomic.Uint64
-	deltasSent, fullSent, bytesQueued atomic.Uint64
+	encodings                                         atomic.Int64
+	encodingsTotal, batchesSent, deltasSent, fullSent atomic.Uint64
+	bytesQueued                                       atomic.Uint64
 }
 
 type frozenTable struct {
@@ -87,13 +90,23 @@ func (s *snapshotter) begin() {
 	clear(s.views)
 	clear(s.interns)
 	clear(s.deltas)
-	s.count = 0
+	s.count, s.batches, s.deltasN, s.fullN, s.bytes = 0, 0, 0, 0, 0
+}
+
+// queued counts a batch of n bytes handed to a player's send queue.
+func (s *snapshotter) queued(n int) {
+	s.batches++
+	s.bytes += uint64(n)
 }
 
 // end publishes the tick's counts.
 func (s *snapshotter) end() {
 	s.encodings.Store(int64(s.count))
 	s.encodingsTotal.Add(uint64(s.count))
+	s.batchesSent.Add(uint64(s.batches))
+	s.deltasSent.Add(uint64(s.deltasN))
+	s.fullSent.Add(uint64(s.fullN))
+	s.bytesQueued.Add(s.bytes)
 }
 
 func (s *snapshotter) stats(rate int) SnapshotStats {
@@ -101,7 +114,7 @@ func (s *snapshotter) stats(rate int) SnapshotStats {
 		Rate:           rate,
 		Encodings:      int(s.encodings.Load()),
 		EncodingsTotal: s.encodingsTotal.Load(),
-		Batches:        s.batches.Load(),
+		Batches:        s.batchesSent.Load(),
 		Deltas:         s.deltasSent.Load(),
 		Full:           s.fullSent.Load(),
 		Bytes:          s.bytesQueued.Load(),
@@ -200,11 +213,10 @@ func (r *Room) sendTable(p *Player, cur *snap.State, t tick.Tick, events func() 
 	prefix := appendBatchPrefix(make([]byte, 0, 24), ServerTableBatch, t.N, t.Start.UnixMilli(), p.lastSeq)
 	p.out.pushBatch(prefix, pm, t.Start)
 	p.sent.record(t.N, cur, r.opts.SnapshotHistory)
-	s.batches.Add(1)
-	s.bytesQueued.Add(uint64(len(prefix) + len(pm.Payload())))
+	s.queued(len(prefix) + len(pm.Payload()))
 	if base != nil {
-		s.deltasSent.Add(1)
+		s.deltasN++
 	} else {
-		s.fullSent.Add(1)
+		s.fullN++
 	}
 }

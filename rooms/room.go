@@ -397,8 +397,7 @@ func (r *Room) broadcast(t tick.Tick) {
 		}
 		prefix := appendBatchPrefix(make([]byte, 0, 24), ServerBatch, t.N, timeMs, p.lastSeq)
 		p.out.pushBatch(prefix, pm, t.Start)
-		r.snaps.batches.Add(1)
-		r.snaps.bytesQueued.Add(uint64(len(prefix) + len(pm.Payload())))
+		r.snaps.queued(len(prefix) + len(pm.Payload()))
 	}
 	r.snaps.end()
 	r.events = r.events[:0]
