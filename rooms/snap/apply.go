@@ -8,8 +8,10 @@ import (
 	"slices"
 )
 
-// DefaultKeep is how many states an Applier keeps when Keep is 0.
-const DefaultKeep = 128
+// DefaultKeep is how many states an Applier keeps when Keep is 0: more
+// than a room's default history at snapshot rates up to 64 a second, so
+// a base the server still has is never dropped.
+const DefaultKeep = 64
 
 // An Applier rebuilds a player's table on the client side from the deltas
 // the server sends (AppendDelta's format), for Go bots and tests; a
