@@ -22,13 +22,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tickwire/tickwire/tools/loadbot/load"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := os.Stderr.Stat()
 	tty := err == nil && st.Mode()&os.ModeCharDevice != 0
@@ -115,7 +116,11 @@ func progressLine(p, last load.Progress) string {
 }
 
 func writeSummary(w io.Writer, r *load.Report) {
-	fmt.Fprintf(w, "bots      %d joined of %d, %d failed, in %d rooms, %.1f s\n", r.Joined, r.Bots, r.Failed, r.Rooms, r.Seconds)
+	rooms := "rooms"
+	if r.Rooms == 1 {
+		rooms = "room"
+	}
+	fmt.Fprintf(w, "bots      %d joined of %d, %d failed, in %d %s, %.1f s\n", r.Joined, r.Bots, r.Failed, r.Rooms, rooms, r.Seconds)
 	fmt.Fprintf(w, "inputs    %d sent, %d acknowledged\n", r.Inputs, r.Acked)
 	fmt.Fprintf(w, "batches   %d received, %d ticks skipped\n", r.Batches, r.Skipped)
 	fmt.Fprintf(w, "traffic   in %s/s, out %s/s (message payloads)\n", fmtBytes(r.InPerSecond), fmtBytes(r.OutPerSecond))
