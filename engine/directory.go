@@ -94,7 +94,8 @@ type node struct {
 	flush  chan struct{} // asks for freed seats to be released now
 	down   atomic.Bool   // the last heartbeat failed
 
-	createMu sync.Mutex // serializes local join-or-create of joins by game
+	createMu  sync.Mutex // serializes local join-or-create of joins by game
+	recoverMu sync.Mutex // one heartbeat at a time from ready
 
 	mu       sync.Mutex
 	url      string // this node's public WebSocket URL; "" until known
@@ -222,10 +223,9 @@ func (n *node) heartbeats() {
 				n.log.Error("room directory unavailable: matchmaking answers 503 and new players cannot take seats until it is back; running rooms and their players are not affected",
 					"node", n.id, "redis", n.dir.Addr(), "error", err, "failures", failures, "retry_in", delay)
 			}
-		case failures > 0:
-			n.log.Info("room directory reachable again", "node", n.id, "redis", n.dir.Addr(), "failures", failures)
+		default:
 			failures = 0
-			n.down.Store(false)
+			n.up()
 		}
 		timer.Reset(delay)
 	}
@@ -259,6 +259,34 @@ func (n *node) beat(ctx context.Context) error {
 		return err
 	}
 	return n.flushReleased(ctx)
+}
+
+// ready makes sure, before matchmaking, that the directory has this
+// node's rooms: after an outage (Redis restarted empty, say) the node
+// re-announces them at once rather than at its next heartbeat, so that
+// matchmaking fills them before it opens new ones.
+func (n *node) ready(ctx context.Context) error {
+	if !n.down.Load() {
+		return nil
+	}
+	n.recoverMu.Lock()
+	defer n.recoverMu.Unlock()
+	if !n.down.Load() {
+		return nil
+	}
+	if err := n.beat(ctx); err != nil {
+		return err
+	}
+	n.up()
+	n.poke(n.wake) // and reset the heartbeat's backoff
+	return nil
+}
+
+// up records a successful heartbeat, saying so after an outage.
+func (n *node) up() {
+	if n.down.CompareAndSwap(true, false) {
+		n.log.Info("room directory reachable again", "node", n.id, "redis", n.dir.Addr())
+	}
 }
 
 // record describes hr for the directory. The caller holds n.mu.

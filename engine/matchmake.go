@@ -130,6 +130,9 @@ func (e *Engine) matchmake(ctx context.Context, name string, req MatchmakeReques
 		return directory.Seat{}, matchErrorf(http.StatusServiceUnavailable, "server shutting down")
 	}
 	n := e.node
+	if err := n.ready(ctx); err != nil {
+		return directory.Seat{}, unavailable(err)
+	}
 	if local == nil {
 		if merr := e.checkGame(ctx, name); merr != nil {
 			return directory.Seat{}, merr
