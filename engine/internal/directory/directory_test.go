@@ -240,7 +240,7 @@ func TestNodeExpiresWithItsRooms(t *testing.T) {
 	f.node("a", []string{"tag"}, room("ra", "tag", 4))
 	f.node("b", []string{"tag"}, room("rb", "tag", 4, "x"))
 	for range 3 { // a keeps beating, b stops
-		f.advance(time.Second)
+		f.m.FastForward(time.Second)
 		f.node("a", []string{"tag"}, room("ra", "tag", 4))
 	}
 	rooms, err := f.d.Rooms(ctx(t))
