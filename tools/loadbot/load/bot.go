@@ -250,12 +250,19 @@ func (b *botConn) read(step time.Duration) error {
 		}
 		lastAt, lastTick = now, h.tick
 		if h.ack > lastAck {
-			b.mu.Lock()
-			s := b.sent[h.ack%sentRing]
-			b.mu.Unlock()
-			if s.seq == h.ack {
-				r.rtt.add(now.Sub(s.at))
+			// Every input up to ack waited until now, however many a
+			// batch acknowledges at once (after a stall, many).
+			from := lastAck + 1
+			if h.ack-lastAck > sentRing {
+				from = h.ack - sentRing + 1 // older send times are overwritten
 			}
+			b.mu.Lock()
+			for seq := from; seq <= h.ack; seq++ {
+				if s := b.sent[seq%sentRing]; s.seq == seq {
+					r.rtt.add(now.Sub(s.at))
+				}
+			}
+			b.mu.Unlock()
 			r.acked.Add(uint64(h.ack - lastAck))
 			lastAck = h.ack
 		}

@@ -5,7 +5,7 @@
 // measures what a player would feel:
 //
 //   - RTT: from sending an input to the first batch that acknowledges it
-//     (this includes the wait for the next tick);
+//     (this includes the wait for the next tick), for every input;
 //   - delivery delay: from the server time a batch carries (when its tick
 //     started) to its arrival, meaningful when bots and server share a
 //     clock, as on one host;

@@ -11,6 +11,7 @@ import (
 	"github.com/tickwire/tickwire/engine"
 	"github.com/tickwire/tickwire/rooms"
 	"github.com/tickwire/tickwire/tick"
+	"github.com/tickwire/tickwire/tools/impair/proxy"
 )
 
 // echo is a game whose snapshot is the number of inputs applied.
@@ -76,6 +77,32 @@ func TestBotsPlayAndMeasure(t *testing.T) {
 	}
 	if len(progress) == 0 || progress[len(progress)-1].Joined != 6 {
 		t.Errorf("progress reports %+v, want some, the last with all 6 bots joined", progress)
+	}
+}
+
+func TestEveryInputHeldUpByAStallIsTimed(t *testing.T) {
+	url := serve(t, engine.Config{})
+	p, err := proxy.Listen("127.0.0.1:0", strings.TrimPrefix(url, "http://"), proxy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	go func() {
+		time.Sleep(time.Second)
+		p.Hold()
+		time.Sleep(500 * time.Millisecond)
+		p.Release()
+	}()
+	rep, err := Run(context.Background(), Options{URL: "http://" + p.Addr().String(), Game: "echo", Rate: 20, Duration: 2500 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Joined != 1 || rep.Acked == 0 || rep.RTT.Count != rep.Acked {
+		t.Errorf("joined %d, acked %d, RTT samples %d: want one sample per acknowledged input", rep.Joined, rep.Acked, rep.RTT.Count)
+	}
+	// Inputs sent during the 500 ms hold waited for its end.
+	if rep.RTT.MaxMs < 300 {
+		t.Errorf("longest RTT %v ms across a 500 ms stall", rep.RTT.MaxMs)
 	}
 }
 
