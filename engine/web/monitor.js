@@ -87,7 +87,7 @@ function update(snap) {
   for (const room of snap.rooms) {
     const l = state.lateness.get(room.id) || [];
     l.push(room.ticks.latenessP99Ms);
-    if (l.length > 60) l.shift();
+    if (l.length > 30) l.shift();
     state.lateness.set(room.id, l);
     for (const p of room.playerList) {
       seen.add(p.id);
