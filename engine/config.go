@@ -151,6 +151,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) func() erro
 	key := fs.String("tls-key", env("TICKWIRE_TLS_KEY", ""), "TLS key file (env TICKWIRE_TLS_KEY)")
 	applyMonitor := c.Monitor.flags(fs, env)
 	redis := fs.String("redis", env("TICKWIRE_REDIS", ""), "Redis URL of the room directory a cluster's nodes share, e.g. redis://127.0.0.1:6379/0; empty: embedded, one node (env TICKWIRE_REDIS)")
+	nodeID := fs.String("node-id", env("TICKWIRE_NODE_ID", c.Directory.NodeID), "this node's name in the room directory and logs; empty: host name and a random suffix (env TICKWIRE_NODE_ID)")
 	return func() error {
 		rate, err := strconv.Atoi(*tickRate)
 		if err != nil || rate < 1 || rate > 1000 {
@@ -166,7 +167,7 @@ func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) func() erro
 		c.Addr, c.PublicURL, c.LogLevel, c.LogJSON = *addr, *public, *logLevel, j
 		c.Rooms.TickRate = rate
 		c.TLSCertFile, c.TLSKeyFile = *cert, *key
-		c.Redis = *redis
+		c.Redis, c.Directory.NodeID = *redis, *nodeID
 		if err := applyMonitor(); err != nil {
 			return err
 		}

@@ -270,7 +270,8 @@ func TestDirectoryConfig(t *testing.T) {
 		{[]string{"-redis", "http://host"}, nil, "redis URL"},
 		{nil, map[string]string{"TICKWIRE_REDIS": "redis://host/notanumber"}, "redis URL"},
 		{[]string{"-redis", "redis://:secret@host:6379/1"}, nil, ""},
-		{nil, map[string]string{"TICKWIRE_REDIS": "redis://127.0.0.1:6379/0"}, ""},
+		{nil, map[string]string{"TICKWIRE_REDIS": "redis://127.0.0.1:6379/0", "TICKWIRE_NODE_ID": "eu1"}, ""},
+		{[]string{"-redis", "redis://127.0.0.1:6379/0", "-node-id", "eu1"}, nil, ""},
 	}
 	for _, tt := range tests {
 		var cfg Config
@@ -281,8 +282,12 @@ func TestDirectoryConfig(t *testing.T) {
 		}
 		err := apply()
 		if tt.want == "" {
-			if err != nil || cfg.Redis == "" {
-				t.Errorf("%v %v: %v, Redis %q", tt.args, tt.env, err, cfg.Redis)
+			wantID := tt.env["TICKWIRE_NODE_ID"]
+			if len(tt.args) > 2 {
+				wantID = tt.args[3]
+			}
+			if err != nil || cfg.Redis == "" || cfg.Directory.NodeID != wantID {
+				t.Errorf("%v %v: %v, Redis %q, node %q", tt.args, tt.env, err, cfg.Redis, cfg.Directory.NodeID)
 			}
 			continue
 		}
