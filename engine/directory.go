@@ -45,15 +45,6 @@ type DirectoryOptions struct {
 }
 
 func (o DirectoryOptions) withDefaults() DirectoryOptions {
-	if o.NodeID == "" {
-		host, _ := os.Hostname()
-		if host == "" {
-			host = "node"
-		}
-		var b [4]byte
-		rand.Read(b[:])
-		o.NodeID = host + "-" + hex.EncodeToString(b[:])
-	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = time.Second
 	}
@@ -121,6 +112,15 @@ type hostedRoom struct {
 // startNode opens the directory and starts the heartbeats.
 func (e *Engine) startNode() error {
 	o := e.cfg.Directory.withDefaults()
+	if o.NodeID == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "node"
+		}
+		var b [4]byte
+		rand.Read(b[:])
+		o.NodeID = host + "-" + hex.EncodeToString(b[:])
+	}
 	dir, err := directory.Open(directory.Options{URL: e.cfg.Redis, Prefix: o.KeyPrefix, Expiry: o.Expiry})
 	if err != nil {
 		return err
@@ -474,7 +474,11 @@ func (n *node) serveCreate(req directory.CreateRequest) {
 	var seat directory.Seat
 	err := fmt.Errorf("no game %q on node %s", req.Game, n.id)
 	if g != nil {
-		seat, err = n.e.createHere(ctx, g, req.Metadata, req.Private)
+		ttl := req.SeatTTL
+		if ttl <= 0 {
+			ttl = n.e.cfg.SeatTTL
+		}
+		seat, err = n.e.createHere(ctx, g, req.Metadata, req.Private, ttl)
 	}
 	if err != nil {
 		n.log.Warn("could not create a room another node asked for", "game", req.Game, "error", err)

@@ -239,7 +239,7 @@ func (e *Engine) place(ctx context.Context, name string, local *game, meta map[s
 			return directory.Seat{}, unavailable(err)
 		}
 		if target.ID == n.id {
-			s, err := e.createHere(ctx, local, meta, private)
+			s, err := e.createHere(ctx, local, meta, private, e.cfg.SeatTTL)
 			return s, unavailable(err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, n.opts.CreateTimeout)
@@ -252,15 +252,15 @@ func (e *Engine) place(ctx context.Context, name string, local *game, meta map[s
 		exclude = append(exclude, target.ID)
 	}
 	if local != nil {
-		s, err := e.createHere(ctx, local, meta, private)
+		s, err := e.createHere(ctx, local, meta, private, e.cfg.SeatTTL)
 		return s, unavailable(err)
 	}
 	return directory.Seat{}, matchErrorf(http.StatusServiceUnavailable, "no live node could create a room of game %q; try again shortly", name)
 }
 
 // createHere starts a room of g on this node and registers it in the
-// directory with a seat reserved for SeatTTL.
-func (e *Engine) createHere(ctx context.Context, g *game, meta map[string]string, private bool) (directory.Seat, error) {
+// directory with a seat reserved for seatTTL.
+func (e *Engine) createHere(ctx context.Context, g *game, meta map[string]string, private bool, seatTTL time.Duration) (directory.Seat, error) {
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
@@ -273,7 +273,7 @@ func (e *Engine) createHere(ctx context.Context, g *game, meta map[string]string
 	}
 	hr := e.node.host(r, g, meta, private)
 	e.mu.Unlock()
-	return e.node.addRoom(ctx, hr, e.cfg.SeatTTL)
+	return e.node.addRoom(ctx, hr, seatTTL)
 }
 
 // resolveJoin finds the room a join message asks for and holds a seat in
@@ -354,7 +354,7 @@ func (e *Engine) joinOrCreateHere(ctx context.Context, g *game) (directory.Seat,
 	defer n.createMu.Unlock()
 	s, err := n.dir.Claim(ctx, directory.Query{Game: g.name, Node: n.id, Self: n.id, SeatTTL: e.cfg.JoinTimeout})
 	if errors.Is(err, directory.ErrNoRoom) {
-		return e.createHere(ctx, g, nil, false)
+		return e.createHere(ctx, g, nil, false, e.cfg.JoinTimeout)
 	}
 	return s, err
 }

@@ -15,7 +15,8 @@ import (
 // Keys, under Options.Prefix (P):
 //
 //	P nodes             set of node ids (members may have expired)
-//	P node:{id}         hash: id, url, games ("|a|b|"), load; expires
+//	P node:{id}         hash: id, url, load, and "g:"+name for each game
+//	                    it serves; expires
 //	P rooms             set of room ids (members may have expired)
 //	P game:{game}       set of the game's room ids (members may have expired)
 //	P room:{id}         hash: id, game, node, cap, private, locked, players,

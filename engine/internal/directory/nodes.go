@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,26 +46,24 @@ type HostedRoom struct {
 // the node's heartbeat. Room fields that can change (players, locked) are
 // updated; a room the directory has lost is re-created.
 func (d *Directory) Announce(ctx context.Context, node Node, rooms []HostedRoom) error {
-	games := "|" + strings.Join(node.Games, "|") + "|"
 	ttl := ms(d.expiry)
 	return d.pipeline(ctx, func(p redis.Pipeliner) {
-		syncNodeScript.EvalSha(ctx, p, nil, d.prefix, node.ID, node.URL, games, node.Load, ttl)
+		syncNodeScript.EvalSha(ctx, p, nil, append([]any{d.prefix, node.ID, node.URL, node.Load, ttl}, strs(node.Games)...)...)
 		for _, r := range rooms {
 			syncRoomScript.EvalSha(ctx, p, nil, append([]any{d.prefix}, roomArgs(r, ttl, "", 0)...)...)
 		}
 	})
 }
 
-// AddRoom registers a room its node has just created and puts a first
-// seat in it: reserved for seatTTL, or held (as by Take) when seatTTL is
-// 0. It returns the seat; its URL is left for the caller to fill in.
+// AddRoom registers a room its node has just created and reserves a first
+// seat in it for seatTTL. It returns the seat; its URL is left for the
+// caller to fill in.
 func (d *Directory) AddRoom(ctx context.Context, r HostedRoom, seatTTL time.Duration) (Seat, error) {
-	s := Seat{Token: r.ID + "." + newRandom(), Room: r.ID, Node: r.Node}
-	var ttl int64
-	if seatTTL > 0 {
-		ttl = ms(seatTTL)
+	if seatTTL <= 0 {
+		return Seat{}, fmt.Errorf("directory: AddRoom needs a seat TTL, got %v", seatTTL)
 	}
-	v, err := d.run(ctx, syncRoomScript, roomArgs(r, ms(d.expiry), s.Token, ttl)...)
+	s := Seat{Token: r.ID + "." + newRandom(), Room: r.ID, Node: r.Node}
+	v, err := d.run(ctx, syncRoomScript, roomArgs(r, ms(d.expiry), s.Token, ms(seatTTL))...)
 	if err != nil {
 		return Seat{}, err
 	}
@@ -158,20 +157,17 @@ func (d *Directory) Nodes(ctx context.Context) ([]Node, error) {
 			continue // expired
 		}
 		load, _ := strconv.Atoi(h["load"])
-		nodes = append(nodes, Node{ID: h["id"], URL: h["url"], Games: splitGames(h["games"]), Load: load})
+		n := Node{ID: h["id"], URL: h["url"], Load: load}
+		for k := range h {
+			if g, ok := strings.CutPrefix(k, "g:"); ok {
+				n.Games = append(n.Games, g)
+			}
+		}
+		sort.Strings(n.Games)
+		nodes = append(nodes, n)
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
 	return nodes, nil
-}
-
-func splitGames(s string) []string {
-	var games []string
-	for _, g := range strings.Split(s, "|") {
-		if g != "" {
-			games = append(games, g)
-		}
-	}
-	return games
 }
 
 // Rooms lists the live rooms (those whose node is alive too), by id.

@@ -43,11 +43,12 @@ end
 `
 
 // syncNodeScript registers or refreshes a node.
-// ARGV: prefix, id, url, games ("|a|b|"), load, ttl ms.
+// ARGV: prefix, id, url, load, ttl ms, game names.
 var syncNodeScript = redis.NewScript(prelude + `
 local nk = P .. 'node:' .. ARGV[2]
-redis.call('HSET', nk, 'id', ARGV[2], 'url', ARGV[3], 'games', ARGV[4], 'load', ARGV[5])
-redis.call('PEXPIRE', nk, ARGV[6])
+redis.call('HSET', nk, 'id', ARGV[2], 'url', ARGV[3], 'load', ARGV[4])
+for i = 6, #ARGV do redis.call('HSET', nk, 'g:' .. ARGV[i], '1') end
+redis.call('PEXPIRE', nk, ARGV[5])
 redis.call('SADD', P .. 'nodes', ARGV[2])
 return 1
 `)
@@ -57,7 +58,7 @@ return 1
 // created from the arguments, its held seats included; one that is only
 // gets its mutable fields and expiry refreshed, so that seats taken since
 // the caller's snapshot are never lost. With a seat token, it also
-// reserves (seat ttl > 0) or holds that seat.
+// reserves that seat for the seat ttl.
 // ARGV: prefix, id, game, node, cap, private, locked, players, ttl ms,
 // seat token, seat ttl ms, metadata count n, n key/value pairs, held tokens.
 // Returns {created 0/1, seat expiry ms}.
@@ -219,7 +220,7 @@ local skip = {}
 for i = 5, #ARGV do skip[ARGV[i]] = true end
 local best, best_load, best_url
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
-  local n = redis.call('HMGET', P .. 'node:' .. id, 'url', 'games', 'load')
+  local n = redis.call('HMGET', P .. 'node:' .. id, 'url', 'id', 'load', 'g:' .. ARGV[2])
   if not n[2] then
     redis.call('SREM', P .. 'nodes', id)
   elseif not skip[id] then
@@ -227,7 +228,7 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
     if id == ARGV[3] then
       ok = ARGV[4] == '1'
     else
-      ok = n[1] ~= '' and string.find(n[2], '|' .. ARGV[2] .. '|', 1, true) ~= nil
+      ok = n[1] ~= '' and n[4] == '1'
     end
     if ok then
       local load = tonumber(n[3]) or 0
