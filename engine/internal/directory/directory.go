@@ -182,9 +182,6 @@ func Open(opts Options) (*Directory, error) {
 // Addr returns the Redis server's address, or "embedded".
 func (d *Directory) Addr() string { return d.addr }
 
-// Expiry returns how long entries outlive the last heartbeat.
-func (d *Directory) Expiry() time.Duration { return d.expiry }
-
 // Close closes the connections, and stops the embedded server if any.
 func (d *Directory) Close() error {
 	err := d.rdb.Close()
