@@ -13,6 +13,13 @@ import (
 // buffer, through syscall.RawConn, and takes a buffer from a pool only when
 // bytes are there to read; the buffer goes back once it is empty again.
 // Other connections (TLS) keep a buffer from their first read on.
+//
+// Between messages such a connection also waits on a shallow stack
+// (waitIdle): the reading goroutine parks a few frames below ReadMessage
+// instead of at the bottom of the frame parser, so the stack of an idle
+// connection's goroutine fits the runtime's smallest size. (A read cannot
+// skip the read that finds nothing: RawConn.Read forgets a readiness the
+// poller saw before it was called, so it must look first.)
 
 // readBufPool holds read buffers of the default size.
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, defaultReadBuffer); return &b }}
@@ -25,6 +32,8 @@ type rawReader struct {
 	dst  []byte // where the next read goes; nil means the read buffer
 	n    int
 	serr error
+	// pending is an error met by waitIdle, for the next read to return.
+	pending error
 }
 
 // initRawReader sets up buffer-less waiting when nc allows it.
@@ -39,6 +48,22 @@ func (c *Conn) initRawReader() {
 	}
 	c.raw = &rawReader{rc: rc}
 	c.raw.fn = c.rawRead
+}
+
+// waitIdle reads once, when the connection has no buffered bytes, on a
+// shallow stack: the caller is ReadMessage or NextReader, so a goroutine
+// waiting for its next message parks a few frames below them instead of
+// at the bottom of the frame parser. An error is kept for the parser's
+// next read, which reports it as any read would.
+func (c *Conn) waitIdle() {
+	if c.raw == nil || c.r != c.w || c.raw.pending != nil {
+		return
+	}
+	c.r, c.w = 0, 0
+	c.armReadDeadline()
+	if _, err := c.readToBuffer(); err != nil {
+		c.raw.pending = err
+	}
 }
 
 // acquireBuffer gives the connection a read buffer if it has none.
@@ -94,6 +119,10 @@ func (c *Conn) readDirect(p []byte) (int, error) {
 
 // rawWait waits for the descriptor to be readable and reads once.
 func (c *Conn) rawWait() (int, error) {
+	if err := c.raw.pending; err != nil {
+		c.raw.pending = nil
+		return 0, err
+	}
 	c.raw.n, c.raw.serr = 0, nil
 	err := c.raw.rc.Read(c.raw.fn)
 	n := c.raw.n

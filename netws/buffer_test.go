@@ -2,6 +2,7 @@ package netws
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -102,5 +103,53 @@ func TestBufferLessReadsKeepZeroAllocations(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per 1 KiB message read, want 0", allocs)
+	}
+}
+
+// TestIdleReadKeepsErrors checks that an error met while waiting for a
+// message between messages reaches the caller as any read error does: a
+// peer that goes away mid-wait is an abnormal closure, a deadline that
+// passes is a timeout.
+func TestIdleReadKeepsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		act  func(c *Conn, client net.Conn)
+		want func(err error) bool
+	}{
+		{"peer closes the socket", func(c *Conn, client net.Conn) { client.Close() },
+			func(err error) bool { return CloseStatus(err) == StatusAbnormalClosure }},
+		{"read deadline passes", func(c *Conn, client net.Conn) { c.SetReadDeadline(time.Now().Add(50 * time.Millisecond)) },
+			func(err error) bool { var ne net.Error; return errors.As(err, &ne) && ne.Timeout() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, client := acceptPair(t, nil)
+			client.Write(maskedFrame(opBinary, []byte("first")))
+			if _, _, err := c.ReadMessage(nil); err != nil {
+				t.Fatal(err)
+			}
+			tt.act(c, client)
+			_, _, err := c.ReadMessage(nil)
+			if err == nil || !tt.want(err) {
+				t.Fatalf("ReadMessage = %v (%T)", err, err)
+			}
+			// The error is sticky, not lost after one report.
+			if _, _, err2 := c.ReadMessage(nil); err2 == nil {
+				t.Fatal("a second ReadMessage succeeded")
+			}
+		})
+	}
+}
+
+// TestRTTStateOnlyWhenPinging checks that a connection without pings
+// holds no RTT state, and that one with pings does from its start.
+func TestRTTStateOnlyWhenPinging(t *testing.T) {
+	c, _ := acceptPair(t, nil)
+	if got := c.RTT(); got != (RTTStats{}) || c.rtt.Load() != nil {
+		t.Fatalf("a connection that never pinged has RTT state: %+v", got)
+	}
+	p, _ := acceptPair(t, &UpgradeOptions{ConnOptions: ConnOptions{PingInterval: time.Hour}})
+	if p.rtt.Load() == nil {
+		t.Fatal("a pinging connection has no RTT state")
 	}
 }

@@ -184,7 +184,7 @@ type Conn struct {
 	failMu     sync.Mutex
 	failErr    error // why the connection was failed locally, for readers
 
-	rtt       rttTracker
+	rtt       atomic.Pointer[rttTracker] // made on first use (rttState)
 	keepalive *time.Timer
 }
 
@@ -204,8 +204,8 @@ func newConn(nc net.Conn, client bool, opts ConnOptions, buffered []byte) *Conn 
 		c.w = copy(c.rbuf, buffered)
 	}
 	c.initRawReader()
-	c.rtt.init(c.opts.RTTWindow, c.opts.PongTimeout)
 	if c.opts.PingInterval > 0 {
+		c.rttState() // the keepalive counts from now
 		// Create the timer stopped, so keepaliveTick never sees it unset.
 		c.keepalive = time.AfterFunc(time.Hour, c.keepaliveTick)
 		c.keepalive.Reset(c.opts.PingInterval)

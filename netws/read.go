@@ -48,6 +48,7 @@ func (c *Conn) ReadMessage(dst []byte) (MessageType, []byte, error) {
 	if c.readErr != nil {
 		return 0, dst, c.readErr
 	}
+	c.waitIdle()
 	typ, dst, err := c.readMessage(dst)
 	if err != nil {
 		c.readErr = err
@@ -91,6 +92,7 @@ func (c *Conn) NextReader() (MessageType, io.Reader, error) {
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
+	c.waitIdle()
 	if err := c.beginMessage(); err != nil {
 		c.readErr = err
 		return 0, nil, err
@@ -334,7 +336,7 @@ func (c *Conn) readControl(h *frameHeader) error {
 			c.writeControl(opPong, p)
 		}
 	case opPong:
-		c.rtt.onPong(p, time.Now())
+		c.rttState().onPong(p, time.Now())
 	case opClose:
 		code, reason, ce := parseClosePayload(p)
 		if ce != nil {

@@ -198,7 +198,27 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 // RTT returns the connection's round-trip time statistics.
-func (c *Conn) RTT() RTTStats { return c.rtt.snapshot(time.Now()) }
+func (c *Conn) RTT() RTTStats {
+	t := c.rtt.Load()
+	if t == nil {
+		return RTTStats{}
+	}
+	return t.snapshot(time.Now())
+}
+
+// rttState returns the connection's RTT tracker, making it on first use:
+// a connection that never pings holds no RTT state.
+func (c *Conn) rttState() *rttTracker {
+	if t := c.rtt.Load(); t != nil {
+		return t
+	}
+	t := new(rttTracker)
+	t.init(c.opts.RTTWindow, c.opts.PongTimeout)
+	if c.rtt.CompareAndSwap(nil, t) {
+		return t
+	}
+	return c.rtt.Load()
+}
 
 // Ping sends an RTT ping now. Its pong, seen by the reader, becomes a
 // sample in RTT. With ConnOptions.PingInterval set, pings are sent
@@ -211,7 +231,7 @@ func (c *Conn) ping(try bool) error {
 	if err := c.lockWrite(opPing, try); err != nil {
 		return err
 	}
-	p := c.rtt.newPing(time.Now())
+	p := c.rttState().newPing(time.Now())
 	return c.unlockWrite(c.writeLocked(true, opPing, p[:]))
 }
 
@@ -228,7 +248,7 @@ func (c *Conn) keepaliveTick() {
 		return
 	}
 	now := time.Now()
-	if kt := c.opts.KeepAliveTimeout; kt > 0 && now.Sub(c.rtt.lastHeard()) > kt {
+	if kt := c.opts.KeepAliveTimeout; kt > 0 && now.Sub(c.rttState().lastHeard()) > kt {
 		reason := "keepalive timeout: no pong for " + kt.String()
 		c.nc.SetWriteDeadline(now.Add(time.Second))
 		c.writeFrame(true, opClose, closePayload(StatusGoingAway, reason), true)
