@@ -300,3 +300,30 @@ func TestDirectoryConfig(t *testing.T) {
 		t.Errorf("expiry equal to the heartbeat: %v", err)
 	}
 }
+
+// TestMatchmakingPassesOverANodeThatDoesNotAnswer: a node in the
+// directory that takes no creation requests is skipped, and the room is
+// created elsewhere.
+func TestMatchmakingPassesOverANodeThatDoesNotAnswer(t *testing.T) {
+	m := miniredis.RunT(t)
+	m.ClockTTL(true)
+	logs := &lockedBuffer{}
+	_, addr, _ := clusterNode(t, m, "a", logs)
+	d := openDirectory(t, m)
+	waitForNodes(t, d, "a")
+	if _, code, _ := postMatchmake(t, addr, "tag", `{"create": true}`); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	// A ghost with fewer rooms than a: it is the first choice.
+	ghost := directory.Node{ID: "ghost", URL: "ws://127.0.0.1:1/ws", Games: []string{"tag"}}
+	if err := d.Announce(context.Background(), ghost, nil); err != nil {
+		t.Fatal(err)
+	}
+	mm, code, msg := postMatchmake(t, addr, "tag", `{"create": true}`)
+	if code != http.StatusOK || mm.Node != "a" {
+		t.Fatalf("create with a silent node first in line: %d %s %+v, want a room on a", code, msg, mm)
+	}
+	if !strings.Contains(logs.String(), "node=ghost") {
+		t.Errorf("no log line names the node passed over:\n%s", logs)
+	}
+}
