@@ -35,7 +35,7 @@ type snapshotter struct {
 	// Per snapshot tick, owned by the room goroutine.
 	frozen  map[*snap.Table]frozenTable
 	views   map[viewKey]*snap.State
-	interns map[uint64]*snap.State // views by the hash of their ids
+	interns map[internKey]*snap.State // views by parent and the hash of their ids
 	deltas  map[deltaKey]*netws.PreparedMessage
 	seed    maphash.Seed
 	ids     []snap.ID // scratch
@@ -63,6 +63,11 @@ type viewKey struct {
 	area  snap.Rect
 }
 
+type internKey struct {
+	parent *snap.State
+	ids    uint64 // hash of the view's ids
+}
+
 // deltaKey identifies an encoding: players with the same acknowledged
 // state and the same current state get the same bytes.
 type deltaKey struct{ base, cur *snap.State }
@@ -82,7 +87,7 @@ func (s *snapshotter) begin() {
 	if s.frozen == nil {
 		s.frozen = make(map[*snap.Table]frozenTable)
 		s.views = make(map[viewKey]*snap.State)
-		s.interns = make(map[uint64]*snap.State)
+		s.interns = make(map[internKey]*snap.State)
 		s.deltas = make(map[deltaKey]*netws.PreparedMessage)
 		s.seed = maphash.MakeSeed()
 	}
@@ -159,16 +164,19 @@ func (s *snapshotter) tableState(v any, n uint64) *snap.State {
 	if st, ok := s.views[key]; ok {
 		return st
 	}
-	st := s.intern(f.state.View(*area))
+	st := s.intern(f.state, f.state.View(*area))
 	s.views[key] = st
 	return st
 }
 
-// intern returns a view already computed this tick with the same
-// entities as st, or st: players whose views hold the same entities share
-// one state, and so one encoding. All views of a tick are cut from the
-// same states, so the same ids mean the same content.
-func (s *snapshotter) intern(st *snap.State) *snap.State {
+// intern returns a view of parent already computed this tick with the
+// same entities as st, or st: players whose views hold the same entities
+// share one state, and so one encoding. Views of one parent with the same
+// ids have the same content.
+func (s *snapshotter) intern(parent, st *snap.State) *snap.State {
+	if st.Len() == parent.Len() {
+		return parent // the view holds everything
+	}
 	s.ids = st.AppendIDs(s.ids[:0])
 	var h maphash.Hash
 	h.SetSeed(s.seed)
@@ -178,10 +186,10 @@ func (s *snapshotter) intern(st *snap.State) *snap.State {
 		h.WriteByte(byte(id >> 16))
 		h.WriteByte(byte(id >> 24))
 	}
-	sum := h.Sum64()
-	o, ok := s.interns[sum]
+	key := internKey{parent, h.Sum64()}
+	o, ok := s.interns[key]
 	if !ok {
-		s.interns[sum] = st
+		s.interns[key] = st
 		return st
 	}
 	if s.ids2 = o.AppendIDs(s.ids2[:0]); slices.Equal(s.ids2, s.ids) {

@@ -198,7 +198,7 @@ func TestInterestEnterUpdateLeave(t *testing.T) {
 
 func TestPlayersShareEncodings(t *testing.T) {
 	g := &fieldGame{
-		ents: map[snap.ID]*[2]float64{1: {0, 0}, 2: {10, 10}, 3: {20, 0}},
+		ents: map[snap.ID]*[2]float64{1: {0, 0}, 2: {10, 10}, 3: {200, 0}},
 		eyes: []snap.Rect{
 			{}, {}, // whole table
 			snap.Centered(0, 0, 100, 100), snap.Centered(0, 0, 100, 100), // the same area
@@ -297,5 +297,47 @@ func TestAckOfZeroOrUnknownTickGetsAFullSnapshot(t *testing.T) {
 	}
 	if got := next(); got.base != 0 {
 		t.Fatalf("an ack older than the history: delta against %d, want a full snapshot", got.base)
+	}
+}
+
+// teamGame gives each team its own table, with the same ids.
+type teamGame struct {
+	tables [2]snap.Table
+	n      int
+	team   map[*Player]int
+}
+
+func (g *teamGame) Init(r *Room) error                       { g.team = map[*Player]int{}; return nil }
+func (g *teamGame) Join(p *Player, opts []byte) error        { g.team[p] = len(g.team) % 2; return nil }
+func (g *teamGame) Leave(p *Player, reason LeaveReason)      {}
+func (g *teamGame) Input(p *Player, seq uint32, data []byte) {}
+func (g *teamGame) Tick(t tick.Tick) {
+	for i, name := range []string{"red", "blue"} {
+		g.tables[i].Reset()
+		g.tables[i].Add(1).At(0, 0).String(name)
+		g.tables[i].Add(2).At(5000, 0).String(name)
+	}
+}
+func (g *teamGame) Snapshot(p *Player) any {
+	return g.tables[g.team[p]].View(snap.Centered(0, 0, 100, 100))
+}
+
+func TestViewsOfDifferentTablesAreNotShared(t *testing.T) {
+	g := &teamGame{}
+	sr := startStepped(t, g, RoomOptions{TickRate: 30})
+	red, _ := sr.join(JoinRequest{})
+	blue, _ := sr.join(JoinRequest{})
+	n := sr.step()
+	for i, c := range []*memConn{red, blue} {
+		c.waitBatch(t, n)
+		ds := batches(t, c)
+		d := ds[len(ds)-1]
+		want := []string{"red", "blue"}[i]
+		if e := d.enter[1]; len(e) != 1 || e[0] != want || len(d.enter) != 1 {
+			t.Fatalf("player of team %s got %v", want, d.enter)
+		}
+	}
+	if st := sr.r.Info().Snapshots; st.Encodings != 2 {
+		t.Fatalf("%d encodings for two teams' tables, want 2", st.Encodings)
 	}
 }
