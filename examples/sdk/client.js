@@ -1,7 +1,11 @@
 // The tickwire client: matchmaking, the WebSocket session of
 // docs/protocol.md, input sequence numbers, reconnection with the
-// reconnect token, and round-trip time measured from input acks.
+// reconnect token, round-trip time measured from input acks, and an
+// estimate of the server's clock that interpolation draws by and inputs
+// report their interpolation delay against (docs/lag-compensation.md).
 
+import { ClockSync } from "./clocksync.js";
+import { Interpolator } from "./interpolation.js";
 import { decode, encode } from "./msgpack.js";
 
 /** Message kinds, client to server (docs/protocol.md). */
@@ -94,6 +98,16 @@ export class RTTEstimator {
  * - "reconnect" welcome: the seat is back, with the same player id.
  * - "close" {code, reason}: the session is over (left, room ended,
  *   reconnection failed). No events follow.
+ *
+ * Server time: the client keeps one estimate of the server's clock,
+ * `clock` (a ClockSync), from the welcome's and every batch's time and
+ * from the round trips of acknowledged inputs; `serverNow()` reads it.
+ * `interpolator` is an Interpolator on that clock: push each batch's
+ * state into it and sample it every frame, and it draws `interpDelay` ms
+ * behind the server's clock (further on a slow link). Every input that is
+ * a plain object goes out with `interp`: how far behind the server's
+ * clock the world last sampled was, as docs/protocol.md says, so that a
+ * server with lag compensation judges it against what the player saw.
  */
 export class Client {
   /**
@@ -107,6 +121,12 @@ export class Client {
     this.setTimeout = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
     this.reconnectGrace = opts.reconnectGrace ?? 10000;
     this.handlers = new Map();
+    /** the estimate of the server's clock: from the welcome, batches and input acks */
+    this.clock = new ClockSync({ now: this.now });
+    /** an Interpolator drawing `opts.interpDelay` ms (100 by default) behind `clock` */
+    this.interpolator = new Interpolator({ delay: opts.interpDelay ?? 100, clock: this.clock });
+    /** whether inputs that are plain objects carry `interp` */
+    this.sendInterp = opts.sendInterp ?? true;
 
     /** @type {string} the player's id, from the welcome */
     this.playerId = "";
@@ -156,6 +176,26 @@ export class Client {
     return this.rttEstimator.min;
   }
 
+  /** serverNow is the estimate of the server's clock at local time `local`, ms since the Unix epoch. */
+  serverNow(local = this.now()) {
+    return this.clock.serverNow(local);
+  }
+
+  /** renderTime is the server time `interpolator` draws at local time `local`, ms. */
+  renderTime(local = this.now()) {
+    return this.interpolator.renderTime(local);
+  }
+
+  /**
+   * interpDelay is the interpolation delay inputs report: how far behind
+   * the server's clock, at local time `local`, the world the page last drew
+   * is (the render time of the interpolator's latest sample; before the
+   * first, the render time now), in whole ms.
+   */
+  interpDelay(local = this.now()) {
+    return this.clock.interpDelay(this.interpolator.lastRenderTime ?? this.renderTime(local), local);
+  }
+
   /** connected reports whether the player is in the room on a live connection. */
   get connected() {
     return this.state === "open";
@@ -181,11 +221,16 @@ export class Client {
   /**
    * sendInput sends one input and returns its sequence number, or 0 when
    * there is no live connection (the input is not sent: do not predict it).
+   * An input that is a plain object without an `interp` key is sent with
+   * `interp: interpDelay()` added (unless `opts.sendInterp` is false);
+   * `data` itself is not modified.
    */
   sendInput(data) {
     if (!this.connected) return 0;
+    const now = this.now();
+    if (this.sendInterp && isPlainObject(data) && !("interp" in data)) data = { ...data, interp: this.interpDelay(now) };
     const seq = ++this.seq;
-    this.sent.push([seq, this.now()]);
+    this.sent.push([seq, now]);
     if (this.sent.length > 512) this.sent.shift();
     this.ws.send(encode([ClientKind.INPUT, seq, data]));
     return seq;
@@ -305,6 +350,7 @@ export class Client {
     this.tickRate = w.tickRate;
     this.tick = w.tick;
     this.serverTime = w.time;
+    this.clock.addServerTime(w.time, this.now());
     this.token = w.reconnect;
     this.state = "open";
   }
@@ -313,11 +359,13 @@ export class Client {
     switch (msg[0]) {
       case ServerKind.BATCH: {
         const [, tick, time, ack, snapshot, events] = msg;
+        const now = this.now();
         this.tick = tick;
         this.serverTime = time;
         this.ack = ack;
+        this.clock.addServerTime(time, now);
         this.countBatch();
-        this.measure(ack);
+        this.measure(ack, time, now);
         let settled = ack;
         if (this.settleAfterResume) {
           settled = Math.max(ack, this.settleAfterResume);
@@ -346,12 +394,16 @@ export class Client {
   }
 
   // measure takes an RTT sample from the newest acknowledged input: the
-  // one sent last, which waited least for its tick.
-  measure(ack) {
+  // one sent last, which waited least for its tick. The batch answers it
+  // with the server's time, a round trip for the clock too.
+  measure(ack, time, now) {
     let sample = -1;
     while (this.sent.length && this.sent[0][0] <= ack) {
       const [seq, at] = this.sent.shift();
-      if (seq === ack) sample = this.now() - at;
+      if (seq === ack) {
+        sample = now - at;
+        this.clock.addSample(at, time, now);
+      }
     }
     if (sample >= 0) this.rttEstimator.add(sample);
   }
@@ -417,6 +469,9 @@ export class Client {
  * @param {string} [opts.url] the WebSocket URL, when not matchmaking
  * @param {boolean} [opts.matchmake=true] false: join by game on the WebSocket, no POST
  * @param {number} [opts.reconnectGrace=10000] how long to try to get a dropped seat back, ms
+ * @param {number} [opts.interpDelay=100] how far behind the server's clock `client.interpolator` draws, ms
+ * @param {boolean} [opts.sendInterp=true] false: inputs go out without `interp`
+ * @param {() => number} [opts.now] the local clock, ms (default: performance.now())
  * @param {Function} [opts.WebSocket] WebSocket constructor (default: the global one)
  * @param {Function} [opts.fetch] fetch function (default: the global one)
  * @returns {Promise<Client>}
@@ -425,6 +480,12 @@ export async function connect(opts = {}) {
   const c = new Client(opts);
   await c.join();
   return c;
+}
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 function httpBase(server) {

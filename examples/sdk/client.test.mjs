@@ -82,7 +82,8 @@ test("inputs carry increasing sequence numbers; batches ack them and give the RT
   assert.equal(c.sendInput({ mx: 1 }), 1);
   net.now = 110;
   assert.equal(c.sendInput({ mx: 0 }), 2);
-  assert.deepEqual(ws.sent.slice(1), [[2, 1, { mx: 1 }], [2, 2, { mx: 0 }]]);
+  // Each input reports the interpolation delay: 100 ms by default.
+  assert.deepEqual(ws.sent.slice(1), [[2, 1, { mx: 1, interp: 100 }], [2, 2, { mx: 0, interp: 100 }]]);
   net.now = 150;
   ws.deliver([2, 8, 1033, 2, { ships: [] }, [{ kill: "x" }]]);
   assert.deepEqual(batches[0], { tick: 8, time: 1033, ack: 2, settled: 2, snapshot: { ships: [] }, events: [{ kill: "x" }] });
@@ -199,4 +200,75 @@ test("RTTEstimator smooths like RFC 6298 and keeps a windowed minimum", () => {
   assert.equal(r.min, 40);
   r.add(95);
   assert.equal(r.min, 90, "40 left the window");
+});
+
+test("the client keeps one estimate of the server's clock: welcome, batches, input acks", async () => {
+  const net = fakeNet();
+  const c = await joined(net); // welcome: time 1000, received at local 0
+  assert.equal(c.clock.ready, true);
+  assert.equal(c.serverNow(0), 1000);
+  net.now = 100;
+  c.sendInput({ mx: 1 });
+  // The batch that acks input 1: the server's clock read 1150 between
+  // local 100 and 160, so the offset is within [990, 1050]; the welcome
+  // proved at least 1000. The middle of [1000, 1050]:
+  net.now = 160;
+  net.sockets[0].deliver([2, 8, 1150, 1, {}, []]);
+  assert.equal(c.clock.target, 1025);
+  assert.equal(c.rtt, 60);
+  // serverNow() moves towards it gradually (5% of elapsed time), never back.
+  assert.equal(c.serverNow(160), 1160);
+  assert.equal(c.serverNow(360), 1370);
+  assert.equal(c.serverNow(660), 1685);
+  // A batch alone raises the lower bound: the clock read 1300 by local 265.
+  net.now = 265;
+  net.sockets[0].deliver([2, 12, 1300, 1, {}, []]);
+  assert.equal(c.clock.target, (1035 + 1050) / 2);
+  assert.equal(c.renderTime(1000), c.serverNow(1000) - 100, "the interpolator draws by the same clock");
+});
+
+test("inputs report how far behind the server's clock the world last drawn was", async () => {
+  const net = fakeNet();
+  const c = await joined(net); // the server's clock: local + 1000
+  const ws = net.sockets[0];
+  const view = c.interpolator;
+  view.push(1000, { n: 0 }, 0);
+  view.push(1033, { n: 1 }, 33);
+  net.now = 50;
+  const s = view.sample(); // local 50: server 1050, drawn at 950
+  assert.equal(s.renderTime, 950);
+  assert.equal(view.lastRenderTime, 950);
+  net.now = 66.4; // the player acts 16.4 ms after that frame
+  const input = { mx: 1 };
+  c.sendInput(input);
+  assert.deepEqual(ws.sent.at(-1), [2, 1, { mx: 1, interp: 116 }]);
+  assert.deepEqual(input, { mx: 1 }, "the page's object is not modified");
+  assert.equal(c.interpDelay(), 116);
+
+  const cases = [
+    [{ fire: true, interp: 40 }, { fire: true, interp: 40 }], // the page's own value stays
+    [[1, 2], [1, 2]], // not a plain object: as it is
+    ["left", "left"],
+    [7, 7],
+    [null, null],
+  ];
+  for (const [data, want] of cases) {
+    c.sendInput(data);
+    assert.deepEqual(ws.sent.at(-1)[2], want, JSON.stringify(data));
+  }
+});
+
+test("options: the interpolation delay, and inputs without interp", async () => {
+  const net = fakeNet();
+  const c = await joined(net, { interpDelay: 60 });
+  net.now = 10;
+  c.sendInput({ mx: 1 }); // nothing drawn yet: the delay it would draw with
+  assert.deepEqual(net.sockets[0].sent.at(-1), [2, 1, { mx: 1, interp: 60 }]);
+  assert.equal(c.renderTime(), 1010 - 60);
+
+  const net2 = fakeNet();
+  const c2 = await joined(net2, { sendInterp: false });
+  c2.sendInput({ mx: 1 });
+  assert.deepEqual(net2.sockets[0].sent.at(-1), [2, 1, { mx: 1 }]);
+  assert.throws(() => new Client({ interpDelay: -5 }), RangeError);
 });

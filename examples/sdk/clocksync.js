@@ -3,19 +3,16 @@
 // telling the server that delay with inputs, so that its lag compensation
 // (docs/lag-compensation.md) rewinds to what the player saw.
 //
+// The SDK's Client keeps one, `client.clock`, fed from the welcome, every
+// batch and every acknowledged input; `client.serverNow()` reads it and
+// `client.interpolator` draws by it. Fed by hand, from any transport:
+//
 //   import { ClockSync } from "/sdk/clocksync.js";
 //   const clock = new ClockSync();
-//   const sentAt = new Map(); // input seq -> local send time
-//   client.on("batch", (b) => {
-//     clock.addServerTime(b.time, performance.now());
-//     if (sentAt.has(b.ack)) clock.addSample(sentAt.get(b.ack), b.time, performance.now());
-//     for (const seq of sentAt.keys()) if (seq <= b.ack) sentAt.delete(seq);
-//   });
-//   // Every frame: draw the world as it was at renderTime.
-//   const renderTime = clock.renderTime(100);
-//   // When the player fires:
-//   const seq = client.sendInput({ fire: [x, y], interp: clock.interpDelay(renderTime) });
-//   if (seq) sentAt.set(seq, performance.now());
+//   clock.addServerTime(serverTime, performance.now());    // a message stamped by the server
+//   clock.addSample(sentAt, serverTime, performance.now()); // the answer to a message sent at sentAt
+//   const renderTime = clock.renderTime(100);               // draw the world as it was then
+//   const interp = clock.interpDelay(renderTime);           // and say so with the next input
 //
 // All times are milliseconds: local times from one monotonic clock
 // (performance.now() by default), server times since the Unix epoch as the

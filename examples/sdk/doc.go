@@ -1,6 +1,8 @@
 // Package sdk serves tickwire's browser client SDK: JavaScript ES modules
 // that speak the wire protocol of docs/protocol.md (matchmaking, join,
-// inputs with sequence numbers, batches, reconnection), with snapshot
+// inputs with sequence numbers, batches, reconnection), with an estimate
+// of the server's clock that inputs report their interpolation delay
+// against (for lag compensation, package rooms/lagcomp), snapshot
 // interpolation, client-side prediction and a small msgpack codec.
 //
 // The files are embedded in the Go binary, so a game server serves them

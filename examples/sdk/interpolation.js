@@ -6,39 +6,67 @@
  * Interpolator keeps recent snapshots stamped with server time and answers
  * which two to blend for the current moment.
  *
- * The server's clock is followed from the snapshots themselves: each
- * arrival gives a sample of serverTime - localTime, and a smoothed offset
- * maps the local clock to the server's. Rendering happens `delay`
- * milliseconds behind that estimate, so with a delay of a few ticks there
- * is nearly always a snapshot on each side of the render time.
+ * With a clock (a ClockSync, as the SDK's Client keeps one: `client.interpolator`),
+ * it draws `delay` ms behind the clock's estimate of the server's time, so
+ * the render time is a server time the game can report with its inputs
+ * (`interpDelay`). The delay must cover the snapshots' trip and spacing;
+ * when snapshots arrive later than that (a slow link), the Interpolator
+ * draws further back, as far as the snapshots of the last `window` ms
+ * needed, and eases back when they come sooner. It changes the delay by
+ * at most `slew` ms per ms, so the render time never runs backwards.
+ *
+ * Without a clock it follows the server's clock from the snapshots
+ * themselves: each arrival gives a sample of serverTime - localTime, and a
+ * smoothed offset maps the local clock to the newest snapshot's time, so
+ * it draws `delay` ms behind the newest snapshot.
  */
 export class Interpolator {
   /**
    * @param {object} [opts]
-   * @param {number} [opts.delay=100] how far behind the newest snapshot to render, in ms
+   * @param {number} [opts.delay=100] how far behind the server's clock (with a clock)
+   *   or the newest snapshot (without) to render, in ms
+   * @param {{serverNow: (local: number) => number, now: () => number}} [opts.clock]
+   *   the estimate of the server's clock to draw by, e.g. a ClockSync
    * @param {number} [opts.capacity=64] snapshots kept
-   * @param {number} [opts.smoothing=0.1] weight of a new clock sample, 0 to 1
+   * @param {number} [opts.smoothing=0.1] without a clock: weight of a new clock sample, 0 to 1
+   * @param {number} [opts.window=2000] with a clock: how long a late snapshot keeps the delay up, ms
+   * @param {number} [opts.slew=0.05] with a clock: the most the delay changes per ms of local time
    */
   constructor(opts = {}) {
     this.delay = opts.delay ?? 100;
+    if (!(this.delay >= 0 && this.delay < Infinity)) throw new RangeError(`Interpolator: delay is ${opts.delay}; want ms, 0 or more`);
+    this.clock = opts.clock ?? null;
     this.capacity = opts.capacity ?? 64;
     this.smoothing = opts.smoothing ?? 0.1;
+    this.window = opts.window ?? 2000;
+    this.slew = opts.slew ?? 0.05;
+    if (!(this.slew > 0 && this.slew < 0.5)) throw new RangeError(`Interpolator: slew is ${opts.slew}; want a fraction above 0 and below 0.5`);
     /** @type {{time: number, state: any}[]} oldest first */
     this.buffer = [];
-    /** @type {number | null} estimated serverTime - localTime, ms */
+    /** @type {number | null} without a clock: estimated serverTime - localTime, ms */
     this.offset = null;
+    /** @type {number | null} the render time of the latest sample: the server time of the world last drawn */
+    this.lastRenderTime = null;
+    this.resetDelay();
   }
 
   /**
    * push records a snapshot taken at serverTime (ms), received at
-   * localTime (ms, e.g. performance.now()). Snapshots older than the newest
-   * one are ignored.
+   * localTime (ms, e.g. performance.now(); with a clock, its time by
+   * default). Snapshots older than the newest one are ignored.
    */
-  push(serverTime, state, localTime) {
+  push(serverTime, state, localTime = this.clock?.now()) {
     const newest = this.buffer[this.buffer.length - 1];
     if (newest && serverTime <= newest.time) return;
     this.buffer.push({ time: serverTime, state });
     if (this.buffer.length > this.capacity) this.buffer.shift();
+    if (this.clock) {
+      // Until this snapshot arrived, the render time had to stay at or
+      // before the previous one: that needed this much delay.
+      const late = this.clock.serverNow(localTime) - serverTime;
+      this.noteNeed(localTime, late + (newest ? serverTime - newest.time : 0));
+      return;
+    }
     const sample = serverTime - localTime;
     // A far-off sample means the clock jumped (a new room, a reconnect to
     // another server): follow it at once rather than drift for seconds.
@@ -47,21 +75,36 @@ export class Interpolator {
   }
 
   /** renderTime is the server time to draw at localTime. */
-  renderTime(localTime) {
+  renderTime(localTime = this.clock?.now()) {
+    if (this.clock) return this.clock.serverNow(localTime) - this.currentDelay(localTime);
     return localTime + (this.offset ?? 0) - this.delay;
+  }
+
+  /**
+   * currentDelay is how far behind the server's clock it draws at
+   * localTime, in ms: `delay`, or more while snapshots arrive late. Without
+   * a clock it is `delay`, counted from the newest snapshot.
+   */
+  currentDelay(localTime = this.clock?.now()) {
+    if (!this.clock) return this.delay;
+    const d = this.delayTarget - this.delayBase;
+    const step = this.slew * Math.max(0, localTime - this.delaySince);
+    return Math.abs(d) <= step ? this.delayTarget : this.delayBase + Math.sign(d) * step;
   }
 
   /**
    * sample returns the snapshots around the render time and how far
    * between them it is: alpha 0 is `from`, 1 is `to`. Before the first
    * snapshot it returns null. Past the newest snapshot (snapshots are
-   * late) it holds the newest: from and to are both it, alpha 0.
+   * late) it holds the newest: from and to are both it, alpha 0. The
+   * render time is kept in `lastRenderTime`.
    * @returns {{from: any, to: any, alpha: number, renderTime: number} | null}
    */
-  sample(localTime) {
+  sample(localTime = this.clock?.now()) {
     const n = this.buffer.length;
     if (n === 0) return null;
     const t = this.renderTime(localTime);
+    this.lastRenderTime = t;
     // Drop snapshots no longer needed: keep one at or before t.
     while (this.buffer.length > 2 && this.buffer[1].time <= t) this.buffer.shift();
     const b = this.buffer;
@@ -79,10 +122,38 @@ export class Interpolator {
     return { from: last.state, to: last.state, alpha: 0, renderTime: t };
   }
 
-  /** clear forgets every snapshot and the clock offset. */
+  /** clear forgets every snapshot, the clock offset and what the delay adapted to; not the clock. */
   clear() {
     this.buffer = [];
     this.offset = null;
+    this.lastRenderTime = null;
+    this.resetDelay();
+  }
+
+  resetDelay() {
+    this.needs = []; // [local time, delay needed] of the window's snapshots, oldest first
+    this.delayTarget = this.delay;
+    this.delayBase = this.delay;
+    this.delaySince = 0;
+  }
+
+  /**
+   * noteNeed records at local time `at` that a snapshot needed `need` ms of
+   * delay, and aims the delay at the most any snapshot of the window
+   * needed, never below `delay`.
+   */
+  noteNeed(at, need) {
+    if (!Number.isFinite(at) || !Number.isFinite(need)) return;
+    const needs = this.needs;
+    needs.push([at, need]);
+    while (needs.length && needs[0][0] < at - this.window) needs.shift();
+    let target = this.delay;
+    for (const [, n] of needs) target = Math.max(target, n);
+    const current = this.currentDelay(at);
+    this.delayTarget = target;
+    // Nothing drawn yet: nothing to ease.
+    this.delayBase = this.lastRenderTime === null ? target : current;
+    this.delaySince = at;
   }
 }
 

@@ -102,3 +102,73 @@ test("lerpEntities blends matched entities and keeps new ones as they are", () =
   assert.equal(got[2], to[2], "snap: no blending across a respawn");
   assert.equal(to[0].x, 10, "inputs are not modified");
 });
+
+// fixedClock is a ClockSync stand-in: the server's clock reads local + 1e6.
+function fixedClock() {
+  const clock = { local: 0, now: () => clock.local, serverNow: (l = clock.local) => l + 1e6 };
+  return clock;
+}
+
+test("with a clock, it draws delay ms behind the clock's server time", () => {
+  const clock = fixedClock();
+  const interp = new Interpolator({ delay: 100, clock });
+  const step = 1000 / 30;
+  // Snapshots taken every tick arrive 40 ms later: 73 ms of delay would do.
+  for (let i = 0; i < 30; i++) {
+    clock.local = i * step + 40;
+    interp.push(1e6 + i * step, { n: i });
+  }
+  assert.equal(interp.currentDelay(), 100);
+  const s = interp.sample(); // local 29*step + 40: server 29*step + 40 - 100
+  assert.ok(Math.abs(s.renderTime - (1e6 + 29 * step - 60)) < 1e-6, `renderTime ${s.renderTime}`);
+  assert.equal(interp.lastRenderTime, s.renderTime);
+  assert.equal(s.from.n, 27);
+  assert.equal(s.to.n, 28);
+  assert.ok(Math.abs(s.alpha - 0.2) < 1e-6, `alpha ${s.alpha}`);
+  assert.equal(interp.offset, null, "no second estimate of the server's clock");
+});
+
+test("with a clock, late snapshots make it draw further back, easing in and out, never backwards", () => {
+  const clock = fixedClock();
+  const interp = new Interpolator({ delay: 100, clock, window: 2000 });
+  const step = 1000 / 30;
+  let last = -Infinity;
+  let seen = 0; // the latest local time sampled: local time never runs back
+  const run = (from, to, late) => {
+    for (let i = from; i < to; i++) {
+      clock.local = Math.max(i * step + late, seen);
+      interp.push(1e6 + i * step, { n: i });
+      for (const dt of [0, step / 2]) {
+        seen = clock.local + dt;
+        const s = interp.sample(seen);
+        assert.ok(s.renderTime >= last, `render time went back ${last - s.renderTime} ms at snapshot ${i}`);
+        last = s.renderTime;
+      }
+    }
+  };
+  // A 150 ms trip needs 150 + 33.3 ms: taken at once, as nothing was drawn.
+  clock.local = 150;
+  interp.push(1e6, { n: 0 });
+  clock.local = step + 150;
+  interp.push(1e6 + step, { n: 1 });
+  assert.ok(Math.abs(interp.currentDelay() - (150 + step)) < 1e-6, `delay ${interp.currentDelay()}`);
+  run(2, 60, 150);
+  // Between two snapshots, as intended.
+  const s = interp.sample(clock.local + 10);
+  assert.ok(s.from !== s.to && s.alpha > 0 && s.alpha < 1, JSON.stringify(s));
+  // The trip grows to 250 ms: the delay follows at 5% of elapsed time.
+  const before = interp.currentDelay();
+  run(60, 61, 250);
+  assert.ok(Math.abs(interp.currentDelay(clock.local + 1000) - (before + 50)) < 1e-6);
+  run(61, 200, 250);
+  assert.ok(Math.abs(interp.currentDelay() - (250 + step)) < 1e-6, `delay ${interp.currentDelay()}`);
+  // Back to 40 ms: 2 s later the delay eases back down to its floor.
+  run(200, 400, 40);
+  assert.equal(interp.currentDelay(), 100);
+});
+
+test("the options are checked", () => {
+  for (const opts of [{ delay: -1 }, { delay: NaN }, { slew: 0 }, { slew: 0.5 }]) {
+    assert.throws(() => new Interpolator(opts), RangeError, JSON.stringify(opts));
+  }
+});
