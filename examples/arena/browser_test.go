@@ -53,6 +53,14 @@ func TestBrowserTwoPlayersSeeEachOtherMove(t *testing.T) {
 	alice.WaitFor("the tick rate, FPS and RTT",
 		`tickwireDebug.tickRate === 30 && tickwireDebug.fps > 0 && tickwireDebug.rtt > 0 && /Hz/.test(document.getElementById("hud").textContent)`,
 		`document.getElementById("hud").textContent`)
+	// The SDK's estimate of the server's clock: browser and server share
+	// this machine's clock, so it agrees with Date.now() but for the
+	// estimate's error (a few ms on loopback; the bound only catches a
+	// wrong unit or origin). Inputs report the view's delay, at least the
+	// 100 ms the page draws behind.
+	alice.WaitFor("the server's clock and the view's delay",
+		`Math.abs(tickwireDebug.serverNow() - Date.now()) < 250 && tickwireDebug.interpDelay >= 100 && tickwireDebug.lagComp === true && /lag comp on/.test(document.getElementById("hud").textContent)`,
+		`[tickwireDebug.serverNow() - Date.now(), tickwireDebug.interpDelay, tickwireDebug.lagComp, document.getElementById("hud").textContent]`)
 
 	// Alice moves toward the middle; Bob must see it. A baseline is taken
 	// again whenever Alice's ship respawns (the bots shoot).

@@ -113,8 +113,9 @@ func (g *Game) Leave(p *rooms.Player, reason rooms.LeaveReason) {
 	}
 }
 
-// Input applies one input; a malformed one is ignored (the client is
-// then simply not moving).
+// Input applies one input, with the interpolation delay the client
+// reports in it; a malformed one is ignored (the client is then simply
+// not moving).
 func (g *Game) Input(p *rooms.Player, seq uint32, data []byte) {
 	s, ok := p.Data.(*Ship)
 	if !ok {
@@ -128,11 +129,19 @@ func (g *Game) Input(p *rooms.Player, seq uint32, data []byte) {
 }
 
 // Tick lets the bots act, steps the world and publishes the snapshot.
+// Players' ships take their smoothed RTT as part of their lag, for lag
+// compensation; the step is stamped with the tick's start, the time of
+// the batch that carries its snapshot.
 func (g *Game) Tick(t tick.Tick) {
 	for _, b := range g.bots {
 		g.world.ApplyInput(b.Ship, b.Think(g.world, t.Step))
 	}
-	for _, ev := range g.world.Step(t.Step) {
+	for _, p := range g.players {
+		if s, ok := p.Data.(*Ship); ok {
+			s.Lag.RTT = p.RTT().Smoothed
+		}
+	}
+	for _, ev := range g.world.StepAt(t.Start, t.Step) {
 		g.room.Broadcast(ev)
 	}
 	g.publish()

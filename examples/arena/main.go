@@ -9,8 +9,14 @@
 // or more browser windows. Everything it serves, the page and the client
 // SDK included, is embedded: it needs nothing but Go, and no network.
 //
-// Flags: -addr, -tick, -bots, -max-players, -log-level, and the engine's
-// (go run ./examples/arena -h lists them all).
+// Bullets are judged against the ships as their shooter saw them: the
+// server rewinds its record of where the ships were by the shooter's
+// RTT/2 and the interpolation delay its client reports, up to 500 ms
+// (docs/lag-compensation.md). -lag-comp=false judges them against the
+// ships as they are on the server, for comparison.
+//
+// Flags: -addr, -tick, -bots, -max-players, -lag-comp, -log-level, and the
+// engine's (go run ./examples/arena -h lists them all).
 package main
 
 import (
@@ -56,29 +62,14 @@ type options struct {
 	tick       int
 	bots       int
 	maxPlayers int
+	lagComp    bool
 }
 
 // run parses args, serves until ctx is done, then shuts down. If ready is
 // not nil it receives the page's URL once the server accepts connections.
 func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- string) error {
-	var cfg engine.Config
-	fs := flag.NewFlagSet("arena", flag.ContinueOnError)
-	fs.SetOutput(logOut)
-	apply := cfg.Flags(fs, os.Getenv)
-	var o options
-	fs.IntVar(&o.tick, "tick", 0, "room ticks per second, 1-1000 (short for -tick-rate; default 30)")
-	fs.IntVar(&o.bots, "bots", 3, "server-side bots in each room, 0-8")
-	fs.IntVar(&o.maxPlayers, "max-players", 12, "people per room, 1-64; more open another room")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: every setting is a flag (see -h)", fs.Args())
-	}
-	if err := apply(); err != nil {
-		return err
-	}
-	if err := o.apply(&cfg); err != nil {
+	cfg, o, err := parseFlags(args, logOut)
+	if err != nil {
 		return err
 	}
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{
@@ -100,7 +91,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- stri
 	errc := make(chan error, 1)
 	go func() { errc <- e.Serve(ln) }()
 	cfg.Logger.Info("arena ready: open this URL in a browser (more windows, more players)",
-		"url", url, "tick_rate", cfg.Rooms.TickRate, "bots", o.bots)
+		"url", url, "tick_rate", cfg.Rooms.TickRate, "bots", o.bots, "lag_comp", o.lagComp)
 	if ready != nil {
 		ready <- url
 	}
@@ -119,6 +110,42 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- stri
 		err = nil
 	}
 	return err
+}
+
+// parseFlags parses the engine's flags and the arena's; usage and errors
+// go to out.
+func parseFlags(args []string, out io.Writer) (engine.Config, options, error) {
+	var cfg engine.Config
+	fs := flag.NewFlagSet("arena", flag.ContinueOnError)
+	fs.SetOutput(out)
+	apply := cfg.Flags(fs, os.Getenv)
+	var o options
+	fs.IntVar(&o.tick, "tick", 0, "room ticks per second, 1-1000 (short for -tick-rate; default 30)")
+	fs.IntVar(&o.bots, "bots", 3, "server-side bots in each room, 0-8")
+	fs.IntVar(&o.maxPlayers, "max-players", 12, "people per room, 1-64; more open another room")
+	fs.BoolVar(&o.lagComp, "lag-comp", true, "judge bullets against the ships as their shooter saw them (lag compensation); false: as they are on the server")
+	if err := fs.Parse(args); err != nil {
+		return cfg, o, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, o, fmt.Errorf("unexpected arguments %q: every setting is a flag (see -h)", fs.Args())
+	}
+	if err := apply(); err != nil {
+		return cfg, o, err
+	}
+	if err := o.apply(&cfg); err != nil {
+		return cfg, o, err
+	}
+	return cfg, o, nil
+}
+
+// rules returns the arena's rules with the flags' choices.
+func (o options) rules() Config {
+	c := DefaultConfig()
+	if !o.lagComp {
+		c.LagComp = 0
+	}
+	return c
 }
 
 // apply checks the arena's flags and folds -tick into cfg.
@@ -145,7 +172,7 @@ func newServer(cfg engine.Config, o options) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules := DefaultConfig()
+	rules := o.rules()
 	roomOpts := cfg.Rooms
 	roomOpts.MaxPlayers = o.maxPlayers
 	if err := e.Register("arena", func() rooms.Game { return NewGame(rules, o.bots) }, &roomOpts); err != nil {

@@ -257,6 +257,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-tick", "-3"}, "-tick -3"},
 		{[]string{"-bots", "9"}, "-bots 9: want 0 to 8"},
 		{[]string{"-max-players", "0"}, "-max-players 0"},
+		{[]string{"-lag-comp=maybe"}, `invalid boolean value "maybe" for -lag-comp`},
 		{[]string{"-log-level", "chatty"}, "-log-level \"chatty\""},
 		{[]string{"-tick-rate", "0"}, "-tick-rate \"0\""},
 		{[]string{"stray"}, "unexpected arguments"},

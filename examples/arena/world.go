@@ -3,6 +3,8 @@ package main
 import (
 	"math"
 	"time"
+
+	"github.com/tickwire/tickwire/rooms/lagcomp"
 )
 
 // Vec is a point or a direction in arena units (pixels at scale 1).
@@ -36,6 +38,12 @@ type Config struct {
 	MaxHP        int
 	Damage       int // per hit
 	RespawnDelay time.Duration
+
+	// LagComp is the longest rewind of lag compensation: a bullet meets
+	// the ships where its shooter saw them, up to this long before the
+	// present (see Ship.Lag). At most lagcomp.MaxWindow; 0 turns lag
+	// compensation off: bullets meet ships where they are now.
+	LagComp time.Duration
 }
 
 // DefaultConfig returns the arena the example serves: 1600 by 900 with a
@@ -59,6 +67,7 @@ func DefaultConfig() Config {
 		BulletSpeed: 720, BulletRadius: 4, BulletRange: 900,
 		FireInterval: 250 * time.Millisecond,
 		MaxHP:        100, Damage: 25, RespawnDelay: 2 * time.Second,
+		LagComp: lagcomp.DefaultWindow,
 	}
 }
 
@@ -72,6 +81,7 @@ type ClientConfig struct {
 	MaxInputDT   float64 `json:"maxInputDt"` // ms
 	BulletRadius float64 `json:"bulletRadius"`
 	MaxHP        int     `json:"maxHp"`
+	LagComp      bool    `json:"lagComp"` // hits are judged as the shooter saw them
 }
 
 // Client returns the part of c the browser needs.
@@ -81,27 +91,42 @@ func (c Config) Client() ClientConfig {
 		ShipRadius: c.ShipRadius, ShipSpeed: c.ShipSpeed,
 		MaxInputDT:   float64(c.MaxInputDT) / float64(time.Millisecond),
 		BulletRadius: c.BulletRadius, MaxHP: c.MaxHP,
+		LagComp: c.LagComp > 0,
 	}
 }
 
 // Input is one input of a ship: a movement direction held for DT
-// milliseconds, where it aims, and whether the trigger is held.
+// milliseconds, where it aims, whether the trigger is held, and how far
+// behind the server's clock the world the player saw was.
 type Input struct {
 	MX   float64 `msgpack:"mx"`   // -1 to 1
 	MY   float64 `msgpack:"my"`   // -1 to 1
 	Aim  float64 `msgpack:"aim"`  // radians
 	Fire bool    `msgpack:"fire"` // trigger held
 	DT   float64 `msgpack:"dt"`   // ms of movement this input stands for
+
+	// Interp is the client's interpolation delay, ms: how far behind its
+	// estimate of the server's clock it drew the other ships when it made
+	// the input (docs/protocol.md; the browser SDK adds it to every
+	// input). Lag compensation rewinds by it and half the RTT.
+	Interp float64 `msgpack:"interp"`
 }
 
 // valid reports whether every number in the input is finite.
 func (in Input) valid() bool {
-	for _, f := range []float64{in.MX, in.MY, in.Aim, in.DT} {
+	for _, f := range []float64{in.MX, in.MY, in.Aim, in.DT, in.Interp} {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return false
 		}
 	}
 	return true
+}
+
+// interp returns Interp as a duration: negative counts as 0, and anything
+// beyond lagcomp.MaxWindow, which no rewind reaches, as that.
+func (in Input) interp() time.Duration {
+	ms := max(0, min(in.Interp, float64(lagcomp.MaxWindow/time.Millisecond)))
+	return time.Duration(ms * float64(time.Millisecond))
 }
 
 // Ship is a player's or a bot's ship.
@@ -117,6 +142,14 @@ type Ship struct {
 	Deaths int
 	Life   int // counts spawns, so clients do not blend across a respawn
 
+	// Lag is how late the ship's pilot sees the other ships: the player's
+	// smoothed RTT, which the game sets every tick, and the interpolation
+	// delay of its latest input. Its bullets meet ships where they were
+	// that long ago (RTT/2 + Interp, at most Config.LagComp). Bots see
+	// the present: zero.
+	Lag lagcomp.Lag
+
+	body      uint64 // the ship's ID in the history; new at every spawn
 	firing    bool
 	nextFire  time.Duration // world time of the next allowed shot
 	respawnAt time.Duration // world time of the respawn, while dead
@@ -129,7 +162,8 @@ type Bullet struct {
 	Owner string
 	Pos   Vec
 	Vel   Vec
-	Flown float64 // distance travelled
+	Flown float64     // distance travelled
+	Lag   lagcomp.Lag // its shooter's, when it fired
 }
 
 // Event is something that happened in a step, for the kill feed.
@@ -139,6 +173,7 @@ type Event struct {
 	Victim   string  `msgpack:"victim"`
 	X        float64 `msgpack:"x"`
 	Y        float64 `msgpack:"y"`
+	Rewind   float64 `msgpack:"rewind"` // how far back the hit was judged, ms to 0.1 (lag compensation)
 }
 
 // World is the arena's state. It is pure: no clocks, no randomness, no
@@ -146,13 +181,26 @@ type Event struct {
 type World struct {
 	cfg     Config
 	now     time.Duration // world time: the sum of the steps
+	at      time.Time     // the latest step's time, for the history
 	ships   []*Ship
 	bullets []*Bullet
 	nextID  uint32
+	bodyN   uint64
+
+	past   *lagcomp.History // where the ships were; nil without lag compensation
+	bodies []lagcomp.Body   // scratch: the frame to record, the ships of a view
 }
 
-// NewWorld returns an empty arena.
-func NewWorld(cfg Config) *World { return &World{cfg: cfg} }
+// NewWorld returns an empty arena. A Config.LagComp over
+// lagcomp.MaxWindow counts as lagcomp.MaxWindow.
+func NewWorld(cfg Config) *World {
+	w := &World{cfg: cfg}
+	if cfg.LagComp > 0 {
+		// The window is in range, so New cannot fail.
+		w.past, _ = lagcomp.New(lagcomp.Options{Window: min(cfg.LagComp, lagcomp.MaxWindow)})
+	}
+	return w
+}
 
 // Config returns the arena's rules.
 func (w *World) Config() Config { return w.cfg }
@@ -210,6 +258,8 @@ func (w *World) spawn(s *Ship) {
 	s.HP = w.cfg.MaxHP
 	s.Alive = true
 	s.Life++
+	w.bodyN++
+	s.body = w.bodyN // a new body: rewinds never blend across a respawn
 	s.budget = w.cfg.MaxInputDT
 	s.nextFire = w.now
 	// Face the middle of the arena.
@@ -217,15 +267,17 @@ func (w *World) spawn(s *Ship) {
 }
 
 // ApplyInput applies one input: the ship aims, holds or releases the
-// trigger, and moves for the input's DT, as far as its movement budget
-// allows (so sending more inputs never makes a ship faster). An input
-// with a number that is not finite is ignored.
+// trigger, takes the input's interpolation delay as its pilot's, and
+// moves for the input's DT, as far as its movement budget allows (so
+// sending more inputs never makes a ship faster). An input with a number
+// that is not finite is ignored.
 func (w *World) ApplyInput(s *Ship, in Input) {
 	if !in.valid() {
 		return
 	}
 	s.Aim = math.Mod(in.Aim, 2*math.Pi)
 	s.firing = in.Fire
+	s.Lag.Interp = in.interp()
 	if !s.Alive {
 		return
 	}
@@ -289,7 +341,15 @@ func pushOut(p Vec, r float64, wall Rect) Vec {
 // Step advances the world by dt: dead ships respawn when their time
 // comes, ships bank movement time, triggers fire, bullets fly and hit
 // walls and ships. It returns the hits and kills of the step.
-func (w *World) Step(dt time.Duration) []Event {
+func (w *World) Step(dt time.Duration) []Event { return w.StepAt(w.at.Add(dt), dt) }
+
+// StepAt is Step for a step that starts at the given time: the time
+// stamped on the batch that carries its snapshot (tick.Tick.Start). With
+// lag compensation, the ships' positions are recorded under it after
+// they respawn, and every bullet meets the ships where they were its
+// shooter's lag before it, so the rewind lines up with what clients draw.
+// A time not after the previous step's records nothing.
+func (w *World) StepAt(at time.Time, dt time.Duration) []Event {
 	w.now += dt
 	var events []Event
 	for _, s := range w.ships {
@@ -300,6 +360,10 @@ func (w *World) Step(dt time.Duration) []Event {
 		if s.Alive && s.firing && w.now >= s.nextFire {
 			w.fire(s)
 		}
+	}
+	if at.After(w.at) {
+		w.at = at
+		w.record()
 	}
 	kept := w.bullets[:0]
 	for _, b := range w.bullets {
@@ -324,8 +388,46 @@ func (w *World) fire(s *Ship) {
 		Owner: s.ID,
 		Pos:   Vec{s.Pos.X + dir.X*off, s.Pos.Y + dir.Y*off},
 		Vel:   Vec{dir.X * w.cfg.BulletSpeed, dir.Y * w.cfg.BulletSpeed},
+		Lag:   s.Lag,
 	})
 	s.nextFire = w.now + w.cfg.FireInterval
+}
+
+// record adds the living ships' positions to the history, under the
+// latest step's time.
+func (w *World) record() {
+	if w.past == nil {
+		return
+	}
+	w.bodies = w.present(w.bodies[:0])
+	// Steps are recorded in time order (StepAt checks), so Record cannot
+	// refuse the frame.
+	w.past.Record(w.at, w.bodies)
+}
+
+// present appends the living ships' bodies as they are now to dst.
+func (w *World) present(dst []lagcomp.Body) []lagcomp.Body {
+	for _, s := range w.ships {
+		if s.Alive {
+			dst = append(dst, lagcomp.Body{ID: s.body, Pos: lagcomp.Vec{X: s.Pos.X, Y: s.Pos.Y}, Radius: w.cfg.ShipRadius})
+		}
+	}
+	return dst
+}
+
+// targets puts in w.bodies the ships a bullet of a shooter with the given
+// lag can hit, where that shooter saw them at the latest step, and
+// returns how far back that is. Without lag compensation, or before
+// anything was recorded, they are the ships as they are now.
+func (w *World) targets(lag lagcomp.Lag) time.Duration {
+	if w.past != nil {
+		if v, err := w.past.Rewind(w.at, lag); err == nil {
+			w.bodies = v.Bodies(w.bodies[:0])
+			return v.By
+		}
+	}
+	w.bodies = w.present(w.bodies[:0])
+	return 0
 }
 
 // fly moves b for dt. It reports whether the bullet is done (it hit
@@ -341,16 +443,19 @@ func (w *World) fly(b *Bullet, dt time.Duration) ([]Event, bool) {
 			hitT = t
 		}
 	}
-	for _, s := range w.ships {
-		if !s.Alive || s.ID == b.Owner {
+	rewind := w.targets(b.Lag)
+	for _, body := range w.bodies {
+		// A ship is hit only if it is alive, in the life it has now.
+		s := w.shipByBody(body.ID)
+		if s == nil || s.ID == b.Owner {
 			continue
 		}
-		if t, ok := segmentCircle(from, to, s.Pos, w.cfg.ShipRadius+w.cfg.BulletRadius); ok && t < hitT {
+		if t, ok := segmentCircle(from, to, Vec{body.Pos.X, body.Pos.Y}, body.Radius+w.cfg.BulletRadius); ok && t < hitT {
 			hitT, victim = t, s
 		}
 	}
 	if victim != nil {
-		return w.hit(b, victim), true
+		return w.hit(b, victim, rewind), true
 	}
 	if hitT <= 1 {
 		return nil, true
@@ -361,10 +466,21 @@ func (w *World) fly(b *Bullet, dt time.Duration) ([]Event, bool) {
 	return nil, out || b.Flown >= w.cfg.BulletRange
 }
 
-// hit applies b's damage to s.
-func (w *World) hit(b *Bullet, s *Ship) []Event {
+// shipByBody returns the living ship whose current body is id, or nil.
+func (w *World) shipByBody(id uint64) *Ship {
+	for _, s := range w.ships {
+		if s.body == id && s.Alive {
+			return s
+		}
+	}
+	return nil
+}
+
+// hit applies b's damage to s; rewind is how far back it was judged.
+func (w *World) hit(b *Bullet, s *Ship, rewind time.Duration) []Event {
 	s.HP -= w.cfg.Damage
-	ev := Event{Kind: "hit", Attacker: b.Owner, Victim: s.ID, X: s.Pos.X, Y: s.Pos.Y}
+	ev := Event{Kind: "hit", Attacker: b.Owner, Victim: s.ID, X: s.Pos.X, Y: s.Pos.Y,
+		Rewind: math.Round(float64(rewind)/float64(time.Millisecond)*10) / 10}
 	if s.HP > 0 {
 		return []Event{ev}
 	}

@@ -1,10 +1,13 @@
 // The arena's browser client: it draws the server's snapshots, other ships
 // interpolated a little in the past and the player's own ship predicted
-// from its inputs, reconciled with each batch's input ack.
+// from its inputs, reconciled with each batch's input ack. The SDK's
+// client keeps the server's clock, draws by it, and tells the server with
+// every input how far behind it the ships on screen were, so that the
+// server judges shots against what the player saw (lag compensation).
 //
 // URL parameters: name (display name), delay (interpolation delay, ms).
 
-import { Interpolator, Predictor, connect, lerpEntities } from "/sdk/tickwire.js";
+import { Predictor, connect, lerpEntities } from "/sdk/tickwire.js";
 
 const params = new URLSearchParams(location.search);
 const canvas = document.getElementById("view");
@@ -109,7 +112,6 @@ function currentInput(dt) {
 
 // --- the session -----------------------------------------------------------
 
-const interp = new Interpolator({ delay: Number(params.get("delay") ?? 100) });
 const predictor = new Predictor({ apply: applyInput });
 let latest = null; // newest snapshot
 let own = null; // own ship: predicted position, own aim
@@ -123,12 +125,15 @@ banner("joining the arena…");
 
 let client;
 try {
-  client = await connect({ game: "arena", name });
+  client = await connect({ game: "arena", name, interpDelay: Number(params.get("delay") ?? 100) });
 } catch (err) {
   banner(`could not join: ${err.message}`);
   throw err;
 }
 banner("");
+// Draws by the client's estimate of the server's clock; inputs report
+// how far behind it the latest frame drawn was.
+const interp = client.interpolator;
 
 client.on("batch", (b) => {
   latest = b.snapshot;
@@ -302,7 +307,8 @@ function drawHUD(now) {
   hudAt = now;
   $("hud").innerHTML =
     `RTT <b>${Math.round(client.rtt)} ms</b> (min ${Math.round(client.rttMin)}) · ` +
-    `tick <b>${client.tickRate} Hz</b> (${client.batchRate}/s received) · <b>${stats.fps}</b> FPS`;
+    `tick <b>${client.tickRate} Hz</b> (${client.batchRate}/s received) · <b>${stats.fps}</b> FPS · ` +
+    `view <b>${client.interpDelay()} ms</b> behind (lag comp ${rules.lagComp ? "on" : "off"})`;
   if (latest) {
     const rows = [...latest.ships].sort((a, b) => b.score - a.score || a.deaths - b.deaths);
     $("scores").innerHTML =
@@ -348,6 +354,16 @@ window.tickwireDebug = {
   },
   get fps() {
     return stats.fps;
+  },
+  /** serverNow: the client's estimate of the server's clock, ms since the Unix epoch. */
+  serverNow: () => client.serverNow(),
+  /** interpDelay: how far behind the server's clock the latest frame drawn was, ms, as inputs report it. */
+  get interpDelay() {
+    return client.interpDelay();
+  },
+  /** lagComp: whether the server judges hits as the shooter saw them. */
+  get lagComp() {
+    return rules.lagComp;
   },
   get connected() {
     return client.connected;
