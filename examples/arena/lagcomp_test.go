@@ -46,6 +46,7 @@ func TestLagCompensation(t *testing.T) {
 		{"no lag", nil, 0, 0, true, 0},
 		{"no lag, -lag-comp=false", []string{"-lag-comp=false"}, 0, 0, true, 0},
 		{"lag beyond the window: rewound 500 ms of 700", nil, time.Second, 200 * ms, false, 0},
+		{"lag beyond the window, -lag-comp=false", []string{"-lag-comp=false"}, time.Second, 200 * ms, false, 0},
 	}
 	step := time.Second / 30
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
