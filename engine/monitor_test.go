@@ -18,8 +18,15 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// fastPings makes the server measure RTT every 20 ms, so tests need not wait.
-var fastPings = netws.ConnOptions{PingInterval: 20 * time.Millisecond}
+// fastPings makes the server measure RTT every 20 ms, so tests need not
+// wait. The pong and keepalive limits stay generous: left at their
+// defaults (3 and 5 pings' time) a loaded machine that pauses a reader for
+// 100 ms would count pings lost and close the players' connections.
+var fastPings = netws.ConnOptions{
+	PingInterval:     20 * time.Millisecond,
+	PongTimeout:      10 * time.Second,
+	KeepAliveTimeout: time.Minute,
+}
 
 // eventually polls cond until it holds; the limit only guards against a hang.
 func eventually(t *testing.T, what string, cond func() bool) {
