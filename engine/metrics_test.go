@@ -96,7 +96,7 @@ func sendRaw(t *testing.T, addr string, frame []byte) {
 }
 
 func TestMetricsScrape(t *testing.T) {
-	_, addr := startEngine(t, Config{Conn: fastPings})
+	e, addr := startEngine(t, Config{Conn: fastPings})
 	_, pa := seatPlayer(t, addr, "ana")
 	seatPlayer(t, addr, "bo")
 	in, _ := msgpack.Marshal([]any{rooms.ClientInput, 1, 0})
@@ -124,13 +124,9 @@ func TestMetricsScrape(t *testing.T) {
 		{"tickwire_messages_sent_total", nil, 4, 1e9}, // two welcomes and batches
 		{"tickwire_sent_bytes_total", nil, 1, 1e12},
 		{"tickwire_received_bytes_total", nil, float64(len(in)), 1e9},
-		{"tickwire_send_queue_drops_total", []string{"game=tag"}, 0, 0},
 		{"go_goroutines", nil, 1, 1e9},
 	} {
 		v, ok := value(fams, tt.name, tt.labels...)
-		if tt.name == "tickwire_send_queue_drops_total" && !ok {
-			continue // no drops, no series yet
-		}
 		if !ok || v < tt.min || v > tt.max {
 			t.Errorf("%s%v = %v (present %v), want %v to %v", tt.name, tt.labels, v, ok, tt.min, tt.max)
 		}
@@ -141,6 +137,18 @@ func TestMetricsScrape(t *testing.T) {
 	if got := fams["tickwire_player_rtt_seconds"].Metric[0].Histogram.GetSampleSum(); got <= 0 || got > 10 {
 		t.Errorf("RTT histogram sum %v s, want a small positive number on loopback", got)
 	}
+	// A batch still unsent when the next is queued is superseded and
+	// counted as dropped, which a loaded machine does now and then even
+	// for clients that read everything. Whatever the count, the counter
+	// reports the rooms' drops, once each tick.
+	eventually(t, "the drop counter to equal the rooms' drops", func() bool {
+		drops, _ := value(scrape(t, addr), "tickwire_send_queue_drops_total", "game=tag")
+		var want uint64
+		for _, r := range e.monitoredRooms() {
+			want += r.Info().Dropped
+		}
+		return drops == float64(want)
+	})
 
 	// A client that leaves closes with 1000; one that breaks the protocol
 	// is closed by the server with 1002 (an unmasked frame) or 1007 (text
