@@ -10,7 +10,7 @@ import (
 
 // acceptPair returns a server Conn over loopback TCP and the raw client
 // socket, after a handshake written by hand.
-func acceptPair(t *testing.T, opts *UpgradeOptions) (*Conn, net.Conn) {
+func acceptPair(t testing.TB, opts *UpgradeOptions) (*Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -173,6 +173,7 @@ type Conn struct {
 	hdr         [maxHeaderSize]byte
 	wv          [2][]byte
 	wvb         net.Buffers
+	rawW        *rawWriter // for TryWritePrepared, made on first use; under writeMu
 
 	// Close state.
 	closeSent  atomic.Bool   // a close frame has been written

@@ -9,8 +9,15 @@ import "sync/atomic"
 // (see gws.go) and tickwire-rooms (whose outbox has the same policy) uses it.
 type mailbox[T any] struct {
 	slot atomic.Pointer[T]
+	busy atomic.Bool // the writer goroutine is taking or writing a message
 	wake chan struct{}
 	c    *counters
+}
+
+// idle reports whether the mailbox is empty and its writer is not
+// writing: then a message written directly cannot overtake one of its.
+func (m *mailbox[T]) idle() bool {
+	return !m.busy.Load() && m.slot.Load() == nil
 }
 
 func newMailbox[T any](c *counters) *mailbox[T] {
@@ -37,11 +44,13 @@ func (m *mailbox[T]) serve(stop <-chan struct{}, write func(*T) error) {
 			return
 		case <-m.wake:
 		}
+		m.busy.Store(true)
 		if v := m.slot.Swap(nil); v != nil {
 			if err := write(v); err != nil {
 				return
 			}
 		}
+		m.busy.Store(false)
 	}
 }
 
@@ -49,11 +58,38 @@ func (m *mailbox[T]) serve(stop <-chan struct{}, write func(*T) error) {
 // on a goroutine of its own, and calls read, which must return when the
 // connection fails or closes; then it leaves the hub.
 func serveRoomConn[T any](h *hub, write func(*T) error, read func()) {
+	serveRoomConnDirect(h, nil, write, read)
+}
+
+// directPeer is a connection whose tick messages are first written from
+// the hub's goroutine without waiting (try), and go through its mailbox
+// only when that cannot be done now.
+type directPeer[T any] struct {
+	m   *mailbox[T]
+	try func(*T) (bool, error)
+}
+
+func (p *directPeer[T]) offer(msg any) {
+	if p.m.idle() {
+		if ok, err := p.try(msg.(*T)); ok || err != nil {
+			return
+		}
+	}
+	p.m.offer(msg)
+}
+
+// serveRoomConnDirect is serveRoomConn for a library that can write
+// without waiting: with try set, the hub writes directly when it can.
+func serveRoomConnDirect[T any](h *hub, try func(*T) (bool, error), write func(*T) error, read func()) {
 	m := newMailbox[T](h.c)
+	var p peer = m
+	if try != nil {
+		p = &directPeer[T]{m: m, try: try}
+	}
 	stop := make(chan struct{})
-	h.join(m)
+	h.join(p)
 	go m.serve(stop, write)
 	read()
-	h.leave(m)
+	h.leave(p)
 	close(stop)
 }

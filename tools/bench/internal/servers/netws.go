@@ -8,8 +8,10 @@ import (
 )
 
 // netwsLib serves with tickwire's netws: ReadMessage into a reused buffer
-// and WriteMessage for echo; a PreparedMessage per tick, written with
-// WritePrepared, for the room.
+// and WriteMessage for echo; a PreparedMessage per tick for the room,
+// written by the tick's goroutine with TryWritePrepared, and through the
+// connection's writer goroutine with WritePrepared only when the socket
+// cannot take it at once.
 type netwsLib struct {
 	opts netws.UpgradeOptions
 	hub  *hub
@@ -68,7 +70,7 @@ func (l *netwsLib) room(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer l.c.track()()
 		defer c.CloseNow()
-		serveRoomConn(l.hub, c.WritePrepared, func() {
+		serveRoomConnDirect(l.hub, c.TryWritePrepared, c.WritePrepared, func() {
 			var buf []byte
 			for {
 				_, b, err := c.ReadMessage(buf[:0])
