@@ -39,6 +39,14 @@
 //
 //	go test -run '^$' -bench . -benchmem ./netws
 //
+// A fourth program, cmd/vscolyseus, compares tickwire with Colyseus 0.16
+// on a game workload (rooms of players watching a crowd of moving
+// entities): see package internal/vs and docs/performance.md. Its
+// Colyseus side is the node project in colyseus/:
+//
+//	npm ci --prefix tools/bench/colyseus        # from the repository root
+//	cd tools/bench && go run ./cmd/vscolyseus
+//
 // # Fairness rules
 //
 // The load generator (cmd/benchload) is the same for every library: a
