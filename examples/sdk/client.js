@@ -1,18 +1,20 @@
 // The tickwire client: matchmaking, the WebSocket session of
 // docs/protocol.md, input sequence numbers, reconnection with the
-// reconnect token, round-trip time measured from input acks, and an
+// reconnect token, round-trip time measured from input acks, an
 // estimate of the server's clock that interpolation draws by and inputs
-// report their interpolation delay against (docs/lag-compensation.md).
+// report their interpolation delay against (docs/lag-compensation.md),
+// and table snapshots: deltas applied and acknowledged (snapshots.js).
 
 import { ClockSync } from "./clocksync.js";
 import { Interpolator } from "./interpolation.js";
 import { decode, encode } from "./msgpack.js";
+import { DeltaError, SnapshotApplier } from "./snapshots.js";
 
 /** Message kinds, client to server (docs/protocol.md). */
-export const ClientKind = Object.freeze({ JOIN: 1, INPUT: 2, LEAVE: 3, MESSAGE: 4 });
+export const ClientKind = Object.freeze({ JOIN: 1, INPUT: 2, LEAVE: 3, MESSAGE: 4, ACK: 5 });
 
 /** Message kinds, server to client. */
-export const ServerKind = Object.freeze({ WELCOME: 1, BATCH: 2, ERROR: 3, MESSAGE: 5 });
+export const ServerKind = Object.freeze({ WELCOME: 1, BATCH: 2, ERROR: 3, MESSAGE: 5, TABLE_BATCH: 6 });
 
 /** Error codes of the error message. */
 export const ErrorCode = Object.freeze({
@@ -92,6 +94,11 @@ export class RTTEstimator {
  *   `settled` is the sequence number up to which inputs are either applied
  *   or lost for good (after a reconnect, inputs sent on the dropped
  *   connection that never arrived); reconcile predictions with it.
+ *   A table batch (docs/protocol.md, "Table snapshots and deltas") comes
+ *   as a batch too, its delta applied: `snapshot` is then a Map from
+ *   entity id to the entity (its fields array, or what `opts.entity`
+ *   made of it), a new Map every batch, and `base` is the tick the delta
+ *   was taken against (0: a full snapshot).
  * - "message" {type, data}: a message from the game to this player.
  * - "error" TickwireError: an error message (the connection stays open).
  * - "disconnect" {code, reason}: the connection dropped; reconnecting.
@@ -108,6 +115,15 @@ export class RTTEstimator {
  * a plain object goes out with `interp`: how far behind the server's
  * clock the world last sampled was, as docs/protocol.md says, so that a
  * server with lag compensation judges it against what the player saw.
+ *
+ * Table snapshots: `tables` (a SnapshotApplier) keeps the states deltas
+ * may be taken against. The newest applied is acknowledged on the next
+ * input (its fourth element) when inputs are flowing (one went out in the
+ * last `opts.ackDelay` ms), and at once with an ack message otherwise. A
+ * delta that cannot be applied (it should not happen) is reported as an
+ * "error" event with code 0; the client then drops its states and
+ * acknowledges 0, and table batches wait for the full snapshot that
+ * brings (no batch event until then). `stats` counts what arrived.
  */
 export class Client {
   /**
@@ -127,6 +143,21 @@ export class Client {
     this.interpolator = new Interpolator({ delay: opts.interpDelay ?? 100, clock: this.clock });
     /** whether inputs that are plain objects carry `interp` */
     this.sendInterp = opts.sendInterp ?? true;
+    /** the table states kept as bases for deltas */
+    this.tables = new SnapshotApplier({ keep: opts.keepStates });
+    /** @type {((id: number, fields: readonly any[]) => any) | null} makes a game's entity of a table row */
+    this.entity = opts.entity ?? null;
+    /** how recent the last input must be for an acknowledgement to wait for the next one, ms */
+    this.ackDelay = opts.ackDelay ?? 50;
+    /**
+     * counters of what arrived, over every connection: `batches` (plain
+     * batches), `full` (table batches without a base), `deltas` (table
+     * batches applied to a kept state), `fullAfterDelta` (full snapshots
+     * after a delta on the same connection that the client did not ask
+     * for: the server no longer had the state acknowledged), `failed`
+     * (table batches that could not be applied), `bytes` (every message).
+     */
+    this.stats = { batches: 0, full: 0, deltas: 0, fullAfterDelta: 0, failed: 0, bytes: 0 };
 
     /** @type {string} the player's id, from the welcome */
     this.playerId = "";
@@ -157,6 +188,11 @@ export class Client {
     this.settleAfterResume = 0;
     this.batchCount = 0;
     this.batchSecond = 0;
+    this.lastInputAt = -Infinity; // local time of the last input sent
+    this.pendingAck = -1; // a tick for the next input to acknowledge; -1: none
+    this.awaitingFull = false; // a delta failed: table batches wait for a full snapshot
+    this.sawDelta = false; // a delta arrived on this connection
+    this.decoded = new WeakMap(); // fields array -> this.entity's result
   }
 
   /**
@@ -232,7 +268,11 @@ export class Client {
     const seq = ++this.seq;
     this.sent.push([seq, now]);
     if (this.sent.length > 512) this.sent.shift();
-    this.ws.send(encode([ClientKind.INPUT, seq, data]));
+    const msg = [ClientKind.INPUT, seq, data];
+    if (this.pendingAck >= 0) msg.push(this.pendingAck); // acknowledges a table snapshot
+    this.pendingAck = -1;
+    this.lastInputAt = now;
+    this.ws.send(encode(msg));
     return seq;
   }
 
@@ -313,6 +353,7 @@ export class Client {
       let refusal = null;
       ws.onopen = () => ws.send(encode([ClientKind.JOIN, req]));
       ws.onmessage = (ev) => {
+        this.stats.bytes += ev.data.byteLength ?? 0;
         let msg;
         try {
           msg = decode(new Uint8Array(ev.data));
@@ -353,25 +394,21 @@ export class Client {
     this.clock.addServerTime(w.time, this.now());
     this.token = w.reconnect;
     this.state = "open";
+    this.resetTables(); // a new connection starts from nothing
   }
 
   handle(msg) {
     switch (msg[0]) {
       case ServerKind.BATCH: {
         const [, tick, time, ack, snapshot, events] = msg;
-        const now = this.now();
-        this.tick = tick;
-        this.serverTime = time;
-        this.ack = ack;
-        this.clock.addServerTime(time, now);
-        this.countBatch();
-        this.measure(ack, time, now);
-        let settled = ack;
-        if (this.settleAfterResume) {
-          settled = Math.max(ack, this.settleAfterResume);
-          this.settleAfterResume = 0;
-        }
-        this.emit("batch", { tick, time, ack, settled, snapshot, events: events ?? [] });
+        this.stats.batches++;
+        this.batch({ tick, time, ack, snapshot, events });
+        return;
+      }
+      case ServerKind.TABLE_BATCH: {
+        const [, tick, time, ack, delta, events] = msg;
+        const state = this.applyTable(tick, delta);
+        this.batch({ tick, time, ack, snapshot: state && this.entities(state), events, base: delta?.[0] }, state !== null);
         return;
       }
       case ServerKind.MESSAGE:
@@ -381,6 +418,96 @@ export class Client {
         this.emit("error", new TickwireError(msg[1], msg[2]));
         return;
     }
+  }
+
+  // batch takes a batch's tick, time and input ack, and emits it unless
+  // told not to (a table batch that could not be applied).
+  batch(b, emit = true) {
+    const now = this.now();
+    this.tick = b.tick;
+    this.serverTime = b.time;
+    this.ack = b.ack;
+    this.clock.addServerTime(b.time, now);
+    this.countBatch();
+    this.measure(b.ack, b.time, now);
+    if (!emit) return;
+    let settled = b.ack;
+    if (this.settleAfterResume) {
+      settled = Math.max(b.ack, this.settleAfterResume);
+      this.settleAfterResume = 0;
+    }
+    const out = { tick: b.tick, time: b.time, ack: b.ack, settled, snapshot: b.snapshot, events: b.events ?? [] };
+    if ("base" in b) out.base = b.base;
+    this.emit("batch", out);
+  }
+
+  // applyTable applies a table batch's delta and acknowledges it; it
+  // returns the new state, or null when the batch could not be applied.
+  applyTable(tick, delta) {
+    const base = Array.isArray(delta) ? delta[0] : undefined;
+    if (this.awaitingFull && base !== 0) {
+      this.stats.failed++; // against a state dropped for the full snapshot asked for
+      return null;
+    }
+    let state;
+    try {
+      state = this.tables.apply(tick, delta);
+    } catch (err) {
+      if (!(err instanceof DeltaError)) throw err;
+      this.stats.failed++;
+      this.resetTables();
+      this.awaitingFull = true;
+      this.sendAck(0);
+      this.emit("error", new TickwireError(0, `${err.message}; asked for a full snapshot`));
+      return null;
+    }
+    this.awaitingFull = false;
+    if (base === 0) {
+      this.stats.full++;
+      if (this.sawDelta) this.stats.fullAfterDelta++;
+    } else {
+      this.stats.deltas++;
+      this.sawDelta = true;
+    }
+    if (this.now() - this.lastInputAt < this.ackDelay) this.pendingAck = tick;
+    else this.sendAck(tick);
+    return state;
+  }
+
+  // entities returns a new Map of a state's entities, made by opts.entity
+  // once per fields array (an entity that did not change keeps its
+  // object), or the fields arrays themselves.
+  entities(state) {
+    const out = new Map();
+    for (const [id, fields] of state) {
+      if (!this.entity) {
+        out.set(id, fields);
+        continue;
+      }
+      let e = this.decoded.get(fields);
+      if (e === undefined) {
+        e = this.entity(id, fields);
+        this.decoded.set(fields, e);
+      }
+      out.set(id, e);
+    }
+    return out;
+  }
+
+  // sendAck acknowledges the newest table snapshot applied (0: none; the
+  // server sends a full snapshot).
+  sendAck(tick) {
+    this.pendingAck = -1;
+    if (this.connected) this.ws.send(encode([ClientKind.ACK, tick]));
+  }
+
+  // resetTables forgets the table states, for a new connection or after a
+  // delta that could not be applied.
+  resetTables() {
+    this.tables.reset();
+    this.pendingAck = -1;
+    this.awaitingFull = false;
+    this.sawDelta = false;
   }
 
   countBatch() {
@@ -471,6 +598,12 @@ export class Client {
  * @param {number} [opts.reconnectGrace=10000] how long to try to get a dropped seat back, ms
  * @param {number} [opts.interpDelay=100] how far behind the server's clock `client.interpolator` draws, ms
  * @param {boolean} [opts.sendInterp=true] false: inputs go out without `interp`
+ * @param {(id: number, fields: readonly any[]) => any} [opts.entity] makes a game's
+ *   entity of a table snapshot's row; batches then carry Maps of these (made once
+ *   per change of the row). Default: the fields array itself
+ * @param {number} [opts.ackDelay=50] table snapshots are acknowledged on the next
+ *   input when one went out this recently, ms; at once otherwise
+ * @param {number} [opts.keepStates=64] the most table states kept as delta bases
  * @param {() => number} [opts.now] the local clock, ms (default: performance.now())
  * @param {Function} [opts.WebSocket] WebSocket constructor (default: the global one)
  * @param {Function} [opts.fetch] fetch function (default: the global one)

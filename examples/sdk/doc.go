@@ -2,7 +2,8 @@
 // that speak the wire protocol of docs/protocol.md (matchmaking, join,
 // inputs with sequence numbers, batches, reconnection), with an estimate
 // of the server's clock that inputs report their interpolation delay
-// against (for lag compensation, package rooms/lagcomp), snapshot
+// against (for lag compensation, package rooms/lagcomp), delta snapshots
+// of entity tables applied and acknowledged (package rooms/snap), snapshot
 // interpolation, client-side prediction and a small msgpack codec.
 //
 // The files are embedded in the Go binary, so a game server serves them

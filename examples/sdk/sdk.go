@@ -7,10 +7,10 @@ import (
 )
 
 // Files holds the SDK's modules: tickwire.js (the one to import), and
-// client.js, msgpack.js, interpolation.js, prediction.js and clocksync.js
-// beside it.
+// client.js, msgpack.js, interpolation.js, prediction.js, clocksync.js
+// and snapshots.js beside it.
 //
-//go:embed tickwire.js client.js msgpack.js interpolation.js prediction.js clocksync.js
+//go:embed tickwire.js client.js msgpack.js interpolation.js prediction.js clocksync.js snapshots.js
 var Files embed.FS
 
 // Prefix is where the examples mount the SDK.
