@@ -194,7 +194,7 @@ type steppedRoom struct {
 }
 
 // startStepped runs a room for g on a fake clock; tick 0 has run when it
-// returns.
+// returns. opts.OnTick, if set, sees every tick's report.
 func startStepped(t *testing.T, g Game, opts RoomOptions) *steppedRoom {
 	t.Helper()
 	sr := &steppedRoom{t: t, clock: ticktest.NewClock(time.Unix(1_000_000, 0)), ticks: make(chan uint64, 1)}
@@ -203,7 +203,13 @@ func startStepped(t *testing.T, g Game, opts RoomOptions) *steppedRoom {
 	if opts.SlowTimeout == 0 {
 		opts.SlowTimeout = time.Hour
 	}
-	opts.OnTick = func(tr TickReport) { sr.ticks <- tr.Tick.N }
+	onTick := opts.OnTick
+	opts.OnTick = func(tr TickReport) {
+		if onTick != nil {
+			onTick(tr)
+		}
+		sr.ticks <- tr.Tick.N
+	}
 	r, err := NewRoom("test", g, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -39,52 +39,73 @@ func (tr *tickReports) get() []TickReport {
 }
 
 func TestRosterCountsTrafficAndOnTickReportsTicks(t *testing.T) {
+	// The room runs on a fake clock and the test waits for each batch to
+	// be written before it runs the next tick, so no batch is ever
+	// superseded: a client that keeps up has nothing dropped, whatever
+	// the machine's load.
 	var reports tickReports
-	r, url := startRoom(t, &counterGame{}, RoomOptions{TickRate: 50, OnTick: reports.add})
-	cl, w := dialRoom(t, url, JoinRequest{Name: "ana"})
+	sr := startStepped(t, &counterGame{}, RoomOptions{TickRate: 50, OnTick: reports.add})
+	c, w := sr.join(JoinRequest{Name: "ana"})
+	seated := sr.clock.Now()
+	c.waitBatch(t, sr.tick)
 	var inBytes uint64
 	for seq := uint32(1); seq <= 3; seq++ {
 		b, _ := msgpack.Marshal([]any{ClientInput, seq, 1})
 		inBytes += uint64(len(b))
-		cl.send(ClientInput, seq, 1)
+		c.send(t, ClientInput, seq, 1)
 	}
-	for b := cl.nextBatch(); b.ack != 3; b = cl.nextBatch() {
+	for range 5 {
+		c.waitBatch(t, sr.step())
 	}
-	find := func() (PlayerInfo, bool) {
-		for _, p := range r.Roster() {
-			if p.ID == w.Player {
-				return p, true
-			}
+	var acks []uint32
+	for _, m := range c.take(t) {
+		if _, ok := m.batchTick(); ok {
+			var ack uint32
+			msgpack.Unmarshal(m.fields[2], &ack)
+			acks = append(acks, ack)
 		}
-		return PlayerInfo{}, false
 	}
-	eventually(t, "the roster to count the three inputs", func() bool {
-		p, ok := find()
-		return ok && p.MessagesIn == 3
-	})
-	p, _ := find()
-	if p.BytesIn != inBytes {
-		t.Errorf("BytesIn = %d, want %d (the three input messages)", p.BytesIn, inBytes)
-	}
-	// The welcome and at least the batches read so far went out.
-	if p.MessagesOut < 2 || p.BytesOut == 0 {
-		t.Errorf("MessagesOut = %d, BytesOut = %d: want the welcome and batches counted", p.MessagesOut, p.BytesOut)
-	}
-	if !p.Connected || p.ConnectedAt.IsZero() || p.ConnectedAt.Before(p.Joined) {
-		t.Errorf("Connected %v, ConnectedAt %v, Joined %v: want a connected player with its connection time", p.Connected, p.ConnectedAt, p.Joined)
-	}
-	if p.Dropped != 0 {
-		t.Errorf("Dropped = %d for a client that reads everything", p.Dropped)
+	if len(acks) != 6 || acks[len(acks)-1] != 3 {
+		t.Fatalf("batch acks %v, want 6 batches, the last acknowledging input 3", acks)
 	}
 
-	eventually(t, "tick reports", func() bool { return len(reports.get()) >= 5 })
-	list := reports.get()
-	for i, rep := range list {
-		if rep.Duration < 0 || rep.Tick.Start.Before(rep.Tick.Due) {
-			t.Errorf("report %d: %+v: a negative duration or a tick that started before it was due", i, rep)
+	// What the connection carried: the welcome and the six batches out,
+	// the three inputs in.
+	var outMsgs, outBytes uint64
+	waitUntil(t, "the writer to count what it wrote", func() bool {
+		c.mu.Lock()
+		outMsgs, outBytes = uint64(len(c.out)), 0
+		for _, b := range c.out {
+			outBytes += uint64(len(b))
 		}
-		if i > 0 && rep.Tick.N <= list[i-1].Tick.N {
-			t.Errorf("report %d: tick %d after tick %d", i, rep.Tick.N, list[i-1].Tick.N)
+		c.mu.Unlock()
+		l := sr.r.Roster()
+		return len(l) == 1 && l[0].MessagesOut == outMsgs
+	})
+	p := sr.r.Roster()[0]
+	if p.ID != w.Player || p.Name != "ana" {
+		t.Errorf("roster entry %s %q, want %s \"ana\"", p.ID, p.Name, w.Player)
+	}
+	if p.MessagesIn != 3 || p.BytesIn != inBytes {
+		t.Errorf("in: %d messages, %d bytes; want 3 and %d (the three inputs)", p.MessagesIn, p.BytesIn, inBytes)
+	}
+	if p.MessagesOut != 7 || p.BytesOut != outBytes {
+		t.Errorf("out: %d messages, %d bytes; want 7 (the welcome and six batches) and %d", p.MessagesOut, p.BytesOut, outBytes)
+	}
+	if !p.Connected || !p.ConnectedAt.Equal(seated) || !p.Joined.Equal(seated) {
+		t.Errorf("Connected %v, ConnectedAt %v, Joined %v: want a player connected at %v", p.Connected, p.ConnectedAt, p.Joined, seated)
+	}
+	if p.Dropped != 0 || sr.r.Info().Dropped != 0 {
+		t.Errorf("dropped: player %d, room %d; want none for a client that kept up", p.Dropped, sr.r.Info().Dropped)
+	}
+
+	list := reports.get()
+	if len(list) != 7 {
+		t.Fatalf("%d tick reports, want 7 (ticks 0 to 6)", len(list))
+	}
+	for i, rep := range list {
+		if rep.Tick.N != uint64(i) || rep.Duration < 0 || rep.Tick.Start.Before(rep.Tick.Due) || rep.Dropped != 0 {
+			t.Errorf("report %d: %+v: want tick %d, a duration not negative, started when due or later, nothing dropped", i, rep, i)
 		}
 	}
 }
