@@ -162,7 +162,7 @@ type Room struct {
 	closeMsg      string
 	crashed       bool
 	encoded       map[any]*netws.PreparedMessage
-	rosterDirty   bool   // players joined, left or lost their connection since the roster was published
+	rosterDirty   bool   // players left or lost their connection since the roster was published
 	reportedDrops uint64 // dropped as of the last TickReport
 
 	snaps snapshotter // table snapshots: per-tick caches, stats
@@ -567,8 +567,9 @@ type rosterEntry struct {
 }
 
 // publishRoster refreshes the player list Roster returns to other
-// goroutines; the room does it once a second, and at the end of a tick in
-// which players joined, left or lost their connection.
+// goroutines; the room does it once a second, when it seats a player
+// (before the welcome is queued), and at the end of a tick in which
+// players left or lost their connection.
 func (r *Room) publishRoster(now time.Time) {
 	r.rosterDirty = false
 	list := make([]rosterEntry, 0, len(r.players))
@@ -587,8 +588,9 @@ func (r *Room) publishRoster(now time.Time) {
 }
 
 // Roster returns the room's players. Who is seated and connected, and
-// their last input, are as of at most a second ago; RTT and traffic
-// figures are read at the call. It is safe to call from any goroutine.
+// their last input, are as of at most a second ago, but a player is
+// listed before its welcome is sent; RTT and traffic figures are read at
+// the call. It is safe to call from any goroutine.
 func (r *Room) Roster() []PlayerInfo {
 	l := r.roster.Load()
 	if l == nil {

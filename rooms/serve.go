@@ -137,9 +137,11 @@ func (r *Room) attach(p *Player, c Conn, now time.Time, resumed bool) {
 		Tick: r.tickN, Time: now.UnixMilli(), Reconnect: p.token, Resumed: resumed,
 		SnapshotRate: r.opts.SnapshotRate,
 	}
+	// Publish before the welcome goes out: a client that has its welcome
+	// finds itself in the roster, even while this tick is still running.
+	r.publishRoster(now)
 	b, _ := encodeServerMsg(ServerWelcome, w)
 	p.out.pushMsg(b)
-	r.rosterDirty = true
 }
 
 // Serve seats the player behind c (a new join, or a reconnect when

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickwire/tickwire/tick"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -107,6 +108,63 @@ func TestRosterCountsTrafficAndOnTickReportsTicks(t *testing.T) {
 		if rep.Tick.N != uint64(i) || rep.Duration < 0 || rep.Tick.Start.Before(rep.Tick.Due) || rep.Dropped != 0 {
 			t.Errorf("report %d: %+v: want tick %d, a duration not negative, started when due or later, nothing dropped", i, rep, i)
 		}
+	}
+}
+
+// pausedTickGame is a counterGame whose tick 1 waits, once inside the
+// game's Tick, until the test lets it go on.
+type pausedTickGame struct {
+	counterGame
+	inside chan struct{}
+	goOn   chan struct{}
+}
+
+func (g *pausedTickGame) Tick(t tick.Tick) {
+	if t.N == 1 {
+		close(g.inside)
+		<-g.goOn
+	}
+	g.counterGame.Tick(t)
+}
+
+func TestRosterListsAPlayerBeforeItsWelcome(t *testing.T) {
+	// The welcome goes out while the tick that seats the player is still
+	// running; a client that has it must find itself in the roster (and
+	// so in the monitoring API) at once, not at the end of the tick.
+	g := &pausedTickGame{inside: make(chan struct{}), goOn: make(chan struct{})}
+	sr := startStepped(t, g, RoomOptions{TickRate: 50})
+	goOn := sync.OnceFunc(func() { close(g.goOn) })
+	t.Cleanup(goOn) // before the room is stopped
+	c := newMemConn()
+	t.Cleanup(func() { c.CloseNow() })
+	go sr.r.Serve(c, JoinRequest{Name: "ana"})
+	waitUntil(t, "the join to be queued", func() bool { return sr.queued() == 1 })
+	sr.clock.Advance(sr.r.loop.Step())
+	select {
+	case <-g.inside:
+	case <-time.After(10 * time.Second):
+		t.Fatal("tick 1 did not run")
+	}
+	waitUntil(t, "the welcome", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.out) > 0
+	})
+	l := sr.r.Roster()
+	if len(l) != 1 || l[0].Name != "ana" || !l[0].Connected {
+		t.Errorf("roster %+v once the welcome was sent, want ana, connected", l)
+	}
+	if n := sr.r.Info().Players; n != 1 {
+		t.Errorf("Info().Players = %d, want 1", n)
+	}
+	goOn()
+	select {
+	case <-sr.ticks: // tick 1's report
+	case <-time.After(10 * time.Second):
+		t.Fatal("tick 1 did not end")
+	}
+	if n := sr.step(); n != 2 {
+		t.Errorf("tick %d after the paused one, want 2", n)
 	}
 }
 
