@@ -1,10 +1,11 @@
 package main
 
 // The arena in a real browser: two people in headless Chromium, each in a
-// browser context of its own, see each other; one presses a key and the
-// other sees the ship move; a dropped connection gets its seat back. The
-// page's window.tickwireDebug says what it knows, so nothing depends on
-// reading pixels; a screenshot is kept.
+// browser context of its own, see each other on the scoreboard; snapshots
+// arrive as deltas after the first; one flies with the keys into the
+// other's sight and the other sees the ship move; a dropped connection
+// gets its seat back. The page's window.tickwireDebug says what it knows,
+// so nothing depends on reading pixels; a screenshot is kept.
 //
 //	go test -run Browser -v ./examples/arena
 //
@@ -13,7 +14,9 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"testing"
+	"time"
 
 	"github.com/tickwire/tickwire/examples/internal/browsertest"
 )
@@ -62,26 +65,34 @@ func TestBrowserTwoPlayersSeeEachOtherMove(t *testing.T) {
 		`Math.abs(tickwireDebug.serverNow() - Date.now()) < 250 && tickwireDebug.interpDelay >= 100 && tickwireDebug.lagComp === true && /lag comp on/.test(document.getElementById("hud").textContent)`,
 		`[tickwireDebug.serverNow() - Date.now(), tickwireDebug.interpDelay, tickwireDebug.lagComp, document.getElementById("hud").textContent]`)
 
-	// Alice moves toward the middle; Bob must see it. A baseline is taken
-	// again whenever Alice's ship respawns (the bots shoot).
-	var own struct{ X float64 }
-	alice.MustEval(`tickwireDebug.own()`, &own)
-	key, sign := browsertest.KeyD, 1
-	if own.X > DefaultConfig().Width/2 {
-		key, sign = browsertest.KeyA, -1
+	// Snapshots are entity tables sent as deltas: after the first full
+	// one (or the few sent before the first acknowledgement arrived),
+	// every batch is a delta against a state the page acknowledged.
+	snapshotsOK := `(() => { const s = tickwireDebug.snapshots();
+		return s.batches === 0 && s.full >= 1 && s.deltas >= 60 && s.fullAfterDelta === 0 && s.failed === 0 && s.bytes > 0; })()`
+	for _, p := range []*browsertest.Page{alice, bob} {
+		p.WaitFor(p.Name+"'s batches to be deltas after the first", snapshotsOK, `tickwireDebug.snapshots()`)
 	}
+
+	// Alice flies toward Bob until Bob sees her ship move. Ships out of
+	// a player's sight are not sent, so she must first come into his: she
+	// holds the keys toward him (and, when a wall stops her, one across),
+	// read again every 100 ms since the bots may shoot either of them. A
+	// baseline is taken again whenever her ship is out of his sight or
+	// respawns.
 	bob.MustEval(`window.__base = null`, nil)
 	moved := fmt.Sprintf(`(() => {
 		const s = tickwireDebug.ships().find(s => s.id === %s);
-		if (!s || !s.alive) return false;
+		if (!s || !s.visible || !s.alive) { window.__base = null; return false; }
 		const b = window.__base;
-		if (!b || b.life !== s.life) { window.__base = { x: s.x, life: s.life }; return false; }
-		return (s.x - b.x) * %d > 60;
-	})()`, browsertest.Quote(ids[alice]), sign)
-	bob.MustEval(moved, nil) // take the baseline before the key goes down
-	alice.KeyDown(key)
-	bob.WaitFor("bob to see alice move", moved, `[window.__base, tickwireDebug.ships()]`)
-	alice.KeyUp(key)
+		if (!b || b.life !== s.life) { window.__base = { x: s.x, y: s.y, life: s.life }; return false; }
+		return Math.hypot(s.x - b.x, s.y - b.y) > 60;
+	})()`, browsertest.Quote(ids[alice]))
+	flyTowardBob(t, alice, bob, func() bool {
+		var ok bool
+		bob.MustEval(moved, &ok)
+		return ok
+	})
 
 	// Alice's own view agrees once her inputs are acknowledged.
 	alice.WaitFor("alice's inputs to be acknowledged", `tickwireDebug.pendingInputs() < 30`, `tickwireDebug.pendingInputs()`)
@@ -89,11 +100,83 @@ func TestBrowserTwoPlayersSeeEachOtherMove(t *testing.T) {
 	bob.Screenshot("arena-bob")
 
 	// A dropped connection: the SDK joins again with the reconnect token
-	// and gets the same seat back; Bob never loses sight of Alice.
+	// and gets the same seat back, starts again from a full snapshot, and
+	// deltas follow; Bob keeps Alice on his scoreboard.
+	var deltas int
+	alice.MustEval(`tickwireDebug.snapshots().deltas`, &deltas)
 	alice.MustEval(`tickwireDebug.dropConnection()`, nil)
 	alice.WaitFor("alice to get her seat back",
 		fmt.Sprintf(`tickwireDebug.reconnects === 1 && tickwireDebug.connected && tickwireDebug.playerId === %s`, browsertest.Quote(ids[alice])),
 		`[tickwireDebug.reconnects, tickwireDebug.connected, document.getElementById("banner").textContent]`)
 	alice.WaitFor("alice's inputs to be acknowledged again", `tickwireDebug.pendingInputs() < 30`, `tickwireDebug.pendingInputs()`)
 	bob.WaitFor("bob to still see alice", fmt.Sprintf(`tickwireDebug.ships().some(s => s.id === %s)`, browsertest.Quote(ids[alice])), `tickwireDebug.ships()`)
+	alice.WaitFor("a full snapshot after the reconnect, and deltas again",
+		fmt.Sprintf(`(() => { const s = tickwireDebug.snapshots(); return s.full >= 2 && s.deltas > %d + 30 && s.fullAfterDelta === 0 && s.failed === 0; })()`, deltas),
+		`tickwireDebug.snapshots()`)
+}
+
+// flyTowardBob steers alice's ship toward bob's with the keys until done
+// reports true, or fails the test after browsertest.Timeout. Near bob it
+// heads for the arena's middle instead, so that she keeps moving.
+func flyTowardBob(t *testing.T, alice, bob *browsertest.Page, done func() bool) {
+	t.Helper()
+	held := map[browsertest.Key]bool{}
+	hold := func(k browsertest.Key, on bool) {
+		if held[k] == on {
+			return
+		}
+		if on {
+			alice.KeyDown(k)
+		} else {
+			alice.KeyUp(k)
+		}
+		held[k] = on
+	}
+	defer func() {
+		for k := range held {
+			hold(k, false)
+		}
+	}()
+	type pos struct{ X, Y float64 }
+	var last pos
+	still, across := 0, 0
+	deadline := time.Now().Add(browsertest.Timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			var state any
+			bob.Eval(`[window.__base, tickwireDebug.ships()]`, &state)
+			t.Fatalf("bob did not see alice move within %v; bob's view: %v", browsertest.Timeout, state)
+		}
+		var a, b pos
+		alice.MustEval(`tickwireDebug.own()`, &a)
+		bob.MustEval(`tickwireDebug.own()`, &b)
+		dx, dy := b.X-a.X, b.Y-a.Y
+		if math.Abs(dx) < 150 && math.Abs(dy) < 150 {
+			dx, dy = DefaultConfig().Width/2-a.X, DefaultConfig().Height/2-a.Y
+		}
+		// Stopped for half a second with a key down: a wall is in the
+		// way. Hold a key across for a second to slide past it.
+		if math.Hypot(a.X-last.X, a.Y-last.Y) < 1 {
+			still++
+		} else {
+			still = 0
+		}
+		last = a
+		if still >= 5 {
+			across, still = 10, 0
+		}
+		if across > 0 {
+			across--
+			if math.Abs(dx) >= math.Abs(dy) {
+				dy = DefaultConfig().Height/2 - a.Y
+			} else {
+				dx = DefaultConfig().Width/2 - a.X
+			}
+		}
+		hold(browsertest.KeyD, dx > 40)
+		hold(browsertest.KeyA, dx < -40)
+		hold(browsertest.KeyS, dy > 40)
+		hold(browsertest.KeyW, dy < -40)
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -2,58 +2,30 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/tickwire/tickwire/rooms"
+	"github.com/tickwire/tickwire/rooms/snap"
 	"github.com/tickwire/tickwire/tick"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Game is the arena as a rooms.Game: it turns players and bots into ships
-// of a World, feeds it inputs, steps it once a tick and publishes one
-// snapshot a tick that every player shares.
+// of a World, feeds it inputs, steps it once a tick and publishes the
+// world as an entity table, of which each player receives the part near
+// its ship (snapshot.go).
 type Game struct {
 	cfg     Config
+	sight   Sight
 	botN    int
 	room    *rooms.Room
 	world   *World
 	bots    []*Bot
 	players map[string]*rooms.Player // ship id -> player, for their RTT
-	snap    *Snapshot
-}
-
-// Snapshot is what every player sees each tick. The local player finds
-// its own ship by the player id of its welcome.
-type Snapshot struct {
-	Ships   []ShipView   `msgpack:"ships"`
-	Bullets []BulletView `msgpack:"bullets"`
-}
-
-// ShipView is a ship as clients see it.
-type ShipView struct {
-	ID      string  `msgpack:"id"`
-	Name    string  `msgpack:"name"`
-	Bot     bool    `msgpack:"bot"`
-	X       float64 `msgpack:"x"`
-	Y       float64 `msgpack:"y"`
-	Aim     float64 `msgpack:"aim"`
-	HP      int     `msgpack:"hp"`
-	Alive   bool    `msgpack:"alive"`
-	Score   int     `msgpack:"score"`
-	Deaths  int     `msgpack:"deaths"`
-	Life    int     `msgpack:"life"`
-	Respawn int     `msgpack:"respawn"` // ms until the respawn, while dead
-	Ping    float64 `msgpack:"ping"`    // the server's smoothed RTT of the player, ms to 0.1 (bots: 0)
-}
-
-// BulletView is a bullet as clients see it.
-type BulletView struct {
-	ID uint32  `msgpack:"id"`
-	X  float64 `msgpack:"x"`
-	Y  float64 `msgpack:"y"`
+	table   snap.Table
+	nums    map[string]uint32 // ship id -> its number in entity ids
+	lastNum uint32
 }
 
 // maxNameLen bounds display names, in characters.
@@ -61,7 +33,7 @@ const maxNameLen = 16
 
 // NewGame returns an arena with cfg's rules and bots server-side bots.
 func NewGame(cfg Config, bots int) *Game {
-	return &Game{cfg: cfg, botN: bots, players: make(map[string]*rooms.Player)}
+	return &Game{cfg: cfg, sight: DefaultSight(), botN: bots, players: make(map[string]*rooms.Player), nums: make(map[string]uint32)}
 }
 
 // Init creates the world and its bots.
@@ -110,6 +82,7 @@ func (g *Game) Leave(p *rooms.Player, reason rooms.LeaveReason) {
 	if s, ok := p.Data.(*Ship); ok {
 		g.world.RemoveShip(s.ID)
 		delete(g.players, s.ID)
+		delete(g.nums, s.ID)
 	}
 }
 
@@ -128,7 +101,7 @@ func (g *Game) Input(p *rooms.Player, seq uint32, data []byte) {
 	g.world.ApplyInput(s, in)
 }
 
-// Tick lets the bots act, steps the world and publishes the snapshot.
+// Tick lets the bots act, steps the world and publishes the table.
 // Players' ships take their smoothed RTT as part of their lag, for lag
 // compensation; the step is stamped with the tick's start, the time of
 // the batch that carries its snapshot.
@@ -146,30 +119,3 @@ func (g *Game) Tick(t tick.Tick) {
 	}
 	g.publish()
 }
-
-// publish builds this tick's snapshot.
-func (g *Game) publish() {
-	snap := &Snapshot{
-		Ships:   make([]ShipView, 0, len(g.world.Ships())),
-		Bullets: make([]BulletView, 0, len(g.world.Bullets())),
-	}
-	for _, s := range g.world.Ships() {
-		v := ShipView{
-			ID: s.ID, Name: s.Name, Bot: s.Bot, X: s.Pos.X, Y: s.Pos.Y, Aim: s.Aim,
-			HP: s.HP, Alive: s.Alive, Score: s.Score, Deaths: s.Deaths, Life: s.Life,
-			Respawn: int(g.world.RespawnIn(s) / time.Millisecond),
-		}
-		if p := g.players[s.ID]; p != nil {
-			v.Ping = math.Round(float64(p.RTT().Smoothed)/float64(time.Millisecond)*10) / 10
-		}
-		snap.Ships = append(snap.Ships, v)
-	}
-	for _, b := range g.world.Bullets() {
-		snap.Bullets = append(snap.Bullets, BulletView{ID: b.ID, X: b.Pos.X, Y: b.Pos.Y})
-	}
-	g.snap = snap
-}
-
-// Snapshot returns the tick's snapshot: the same pointer for everyone, so
-// the room encodes it once.
-func (g *Game) Snapshot(p *rooms.Player) any { return g.snap }

@@ -9,6 +9,10 @@
 // or more browser windows. Everything it serves, the page and the client
 // SDK included, is embedded: it needs nothing but Go, and no network.
 //
+// Each player receives the arena as an entity table sent as deltas, and
+// only the part of it around its ship (snapshot.go); the camera follows
+// the ship.
+//
 // Bullets are judged against the ships as their shooter saw them: the
 // server rewinds its record of where the ships were by the shooter's
 // RTT/2 and the interpolation delay its client reports, up to 500 ms
@@ -165,6 +169,14 @@ func (o options) apply(cfg *engine.Config) error {
 	return nil
 }
 
+// pageRules is what /arena/rules.json tells the page: the rules it
+// predicts its own ship with and draws the map from, and how much of the
+// arena it receives around its ship.
+type pageRules struct {
+	ClientConfig
+	Sight Sight `json:"sight"`
+}
+
 // newServer returns an engine with the arena registered and its page, the
 // SDK and the arena's rules served beside the engine's routes.
 func newServer(cfg engine.Config, o options) (*engine.Engine, error) {
@@ -182,7 +194,7 @@ func newServer(cfg engine.Config, o options) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	rulesJSON, err := json.Marshal(rules.Client())
+	rulesJSON, err := json.Marshal(pageRules{rules.Client(), DefaultSight()})
 	if err != nil {
 		return nil, err
 	}

@@ -189,50 +189,39 @@ func TestPlayOverWebSocket(t *testing.T) {
 	}
 
 	// Move right until a batch acknowledges the input, then find our ship
-	// moved, named, among two bots.
-	var start *ShipView
-	for seq := uint32(1); ; {
-		kind, f := p.read()
-		if kind != rooms.ServerBatch {
-			continue
-		}
-		var ack uint32
-		var snap Snapshot
-		msgpack.Unmarshal(f[2], &ack)
-		if err := msgpack.Unmarshal(f[3], &snap); err != nil {
-			t.Fatalf("snapshot: %v", err)
-		}
-		var me *ShipView
+	// moved, named, among two bots. Batches are table batches (see
+	// snapshot.go), applied and acknowledged as the browser SDK does.
+	tp := &tablePlayer{wsPlayer: p, welcome: w}
+	var start *shipRow
+	for {
+		_, ack, v := tp.next()
+		n, pilot, ok := v.pilot(w.Player)
 		bots := 0
-		for i, s := range snap.Ships {
-			if s.ID == w.Player {
-				me = &snap.Ships[i]
-			}
-			if s.Bot {
+		for _, p := range v.pilots {
+			if p.Bot {
 				bots++
 			}
 		}
-		if me == nil || bots != 2 {
-			t.Fatalf("snapshot without our ship or without 2 bots: %+v", snap.Ships)
+		me, seen := v.ships[n]
+		if !ok || !seen || bots != 2 {
+			t.Fatalf("a table without our ship or without 2 bots: %+v", v)
 		}
-		if me.Name != "tester with a ve" {
-			t.Fatalf("name %q, want it cleaned and cut to %d characters", me.Name, maxNameLen)
+		if pilot.Name != "tester with a ve" {
+			t.Fatalf("name %q, want it cleaned and cut to %d characters", pilot.Name, maxNameLen)
 		}
 		if start == nil {
-			start = me
+			start = &me
 		}
 		if ack >= 5 {
-			if me.X <= start.X && me.Life == start.Life {
-				t.Fatalf("after %d inputs moving right: x %v, started at %v", ack, me.X, start.X)
+			if me.Pos.X <= start.Pos.X && me.Life == start.Life {
+				t.Fatalf("after %d inputs moving right: x %v, started at %v", ack, me.Pos.X, start.Pos.X)
 			}
 			break
 		}
-		if seq < 100 {
-			p.send(rooms.ClientInput, seq, Input{MX: 1, DT: 16})
-			seq++
-		} else {
+		if tp.seq >= 100 {
 			t.Fatalf("100 inputs sent, last ack %d", ack)
 		}
+		tp.input(Input{MX: 1, DT: 16})
 	}
 	// A malformed input is ignored; the connection stays.
 	p.send(rooms.ClientInput, 1000, "not an input")

@@ -5,6 +5,12 @@
 // every input how far behind it the ships on screen were, so that the
 // server judges shots against what the player saw (lag compensation).
 //
+// The server sends an entity table (snapshot.go) as deltas, and only what
+// is in the player's sight: the SDK applies them and hands this page a
+// Map of entities each batch, which worldOf turns into ships, bullets and
+// the scoreboard. The camera follows the own ship and never shows more
+// than the sight minus its margin, so what is drawn has been received.
+//
 // URL parameters: name (display name), delay (interpolation delay, ms).
 
 import { Predictor, connect, lerpEntities } from "/sdk/tickwire.js";
@@ -16,6 +22,49 @@ const $ = (id) => document.getElementById(id);
 
 const rules = await (await fetch("/arena/rules.json")).json();
 const name = params.get("name") || randomName();
+
+// --- the snapshot: an entity table, as snapshot.go writes it ----------------
+
+// Entity ids: the low two bits say what an entity is, the rest which one.
+// Numbers come quantized: positions to 0.1 units, aim in 256 steps, the
+// time to respawn to 0.1 s, the ping to 0.1 ms.
+const POS = 0.1;
+const AIM = (2 * Math.PI) / 256;
+
+// entity makes a page object of a table row; the SDK calls it once per
+// change of the row.
+function entity(id, f) {
+  const n = Math.floor(id / 4);
+  switch (id % 4) {
+    case 0:
+      return { kind: "ship", n, x: f[0] * POS, y: f[1] * POS, aim: f[2] * AIM, hp: f[3], alive: f[4], life: f[5], respawn: f[6] * 100 };
+    case 1:
+      return { kind: "pilot", n, id: f[0], name: f[1], bot: f[2], score: f[3], deaths: f[4], ping: f[5] * 0.1 };
+    case 2:
+      return { kind: "bullet", id: n, x: f[0] * POS, y: f[1] * POS };
+  }
+  return { kind: "unknown", id };
+}
+
+// worldOf turns a batch's entities into what the page draws: the ships in
+// sight, named by their pilots; every pilot (the scoreboard, the kill
+// feed); the bullets in sight.
+function worldOf(entities) {
+  const pilots = new Map();
+  const bodies = [];
+  const bullets = [];
+  for (const e of entities.values()) {
+    if (e.kind === "pilot") pilots.set(e.n, e);
+    else if (e.kind === "ship") bodies.push(e);
+    else if (e.kind === "bullet") bullets.push(e);
+  }
+  const ships = [];
+  for (const b of bodies) {
+    const p = pilots.get(b.n);
+    if (p) ships.push({ ...b, id: p.id, name: p.name, bot: p.bot });
+  }
+  return { ships, bullets, pilots: [...pilots.values()] };
+}
 
 // --- movement, the same rules as Move in world.go ---------------------------
 
@@ -113,7 +162,7 @@ function currentInput(dt) {
 // --- the session -----------------------------------------------------------
 
 const predictor = new Predictor({ apply: applyInput });
-let latest = null; // newest snapshot
+let latest = null; // newest world: ships and bullets in sight, every pilot
 let own = null; // own ship: predicted position, own aim
 let ownLife = 0;
 const smooth = { x: 0, y: 0 }; // visual correction still to absorb
@@ -125,7 +174,7 @@ banner("joining the arena…");
 
 let client;
 try {
-  client = await connect({ game: "arena", name, interpDelay: Number(params.get("delay") ?? 100) });
+  client = await connect({ game: "arena", name, interpDelay: Number(params.get("delay") ?? 100), entity });
 } catch (err) {
   banner(`could not join: ${err.message}`);
   throw err;
@@ -136,9 +185,10 @@ banner("");
 const interp = client.interpolator;
 
 client.on("batch", (b) => {
-  latest = b.snapshot;
-  interp.push(b.time, b.snapshot, performance.now());
-  const me = b.snapshot.ships.find((s) => s.id === client.playerId);
+  const world = worldOf(b.snapshot);
+  latest = world;
+  interp.push(b.time, world, performance.now());
+  const me = world.ships.find((s) => s.id === client.playerId);
   if (!me) return;
   const before = predictor.state;
   const next = predictor.reconcile({ x: me.x, y: me.y, alive: me.alive }, b.settled);
@@ -164,7 +214,7 @@ client.on("error", (e) => console.warn("tickwire:", e.message));
 
 function addFeed(ev) {
   if (ev.kind !== "kill" || !latest) return;
-  const nameOf = (id) => latest.ships.find((s) => s.id === id)?.name ?? "someone";
+  const nameOf = (id) => latest.pilots.find((p) => p.id === id)?.name ?? "someone";
   feed.push({ text: `${nameOf(ev.by)} destroyed ${nameOf(ev.victim)}`, until: performance.now() + 5000 });
   if (feed.length > 5) feed.shift();
 }
@@ -187,8 +237,11 @@ function sendInput(now) {
 
 // --- drawing ----------------------------------------------------------------
 
-let view = { scale: 1, ox: 0, oy: 0 };
+let view = { scale: 1, ox: 0, oy: 0, cx: 0, cy: 0, dpr: 1 };
 
+// resize fits the camera to the window: it shows at most the sight minus
+// its margin on each side (on a wider or taller window it zooms in), and
+// its centre is the middle of the space the HUD leaves.
 function resize() {
   const dpr = devicePixelRatio || 1;
   canvas.width = Math.round(innerWidth * dpr);
@@ -199,11 +252,18 @@ function resize() {
   const right = innerWidth > 900 ? 272 : 0;
   const w = innerWidth - right - 16;
   const h = innerHeight - top - 8;
-  const scale = Math.min(w / rules.width, h / rules.height);
-  view = { scale, ox: 8 + (w - rules.width * scale) / 2, oy: top + (h - rules.height * scale) / 2, dpr };
+  const shown = { w: rules.sight.width - 2 * rules.sight.margin, h: rules.sight.height - 2 * rules.sight.margin };
+  const scale = Math.max(w / shown.w, h / shown.h);
+  view = { ...view, scale, cx: 8 + w / 2, cy: top + h / 2, dpr };
 }
 addEventListener("resize", resize);
 resize();
+
+// follow centres the camera on (x, y), in arena units.
+function follow(x, y) {
+  view.ox = view.cx - x * view.scale;
+  view.oy = view.cy - y * view.scale;
+}
 
 function toWorld(x, y) {
   return { x: (x - view.ox) / view.scale, y: (y - view.oy) / view.scale };
@@ -216,6 +276,8 @@ function frame(now) {
   const decay = Math.exp(-16 / 80);
   smooth.x *= decay;
   smooth.y *= decay;
+  if (own) follow(own.x + smooth.x, own.y + smooth.y);
+  else follow(rules.width / 2, rules.height / 2);
 
   g.setTransform(view.dpr, 0, 0, view.dpr, 0, 0);
   g.fillStyle = "#0b0e14";
@@ -302,15 +364,22 @@ function countFrame(now) {
 }
 
 let hudAt = 0;
+const received = { at: 0, bytes: 0, rate: 0 }; // bytes a second, over the last whole second
 function drawHUD(now) {
   if (now - hudAt < 250) return; // DOM updates four times a second
   hudAt = now;
+  if (now - received.at >= 1000) {
+    received.rate = received.at ? ((client.stats.bytes - received.bytes) * 1000) / (now - received.at) : 0;
+    received.at = now;
+    received.bytes = client.stats.bytes;
+  }
   $("hud").innerHTML =
     `RTT <b>${Math.round(client.rtt)} ms</b> (min ${Math.round(client.rttMin)}) · ` +
     `tick <b>${client.tickRate} Hz</b> (${client.batchRate}/s received) · <b>${stats.fps}</b> FPS · ` +
-    `view <b>${client.interpDelay()} ms</b> behind (lag comp ${rules.lagComp ? "on" : "off"})`;
+    `view <b>${client.interpDelay()} ms</b> behind (lag comp ${rules.lagComp ? "on" : "off"}) · ` +
+    `<b>${(received.rate / 1024).toFixed(1)} KiB/s</b> in (${client.stats.deltas} deltas, ${client.stats.full} full)`;
   if (latest) {
-    const rows = [...latest.ships].sort((a, b) => b.score - a.score || a.deaths - b.deaths);
+    const rows = [...latest.pilots].sort((a, b) => b.score - a.score || a.deaths - b.deaths);
     $("scores").innerHTML =
       "<table><tr><th>pilot</th><th>kills</th><th>deaths</th><th>ping</th></tr>" +
       rows
@@ -370,8 +439,23 @@ window.tickwireDebug = {
   },
   /** own: the predicted own ship. */
   own: () => (own ? { id: own.id, x: own.x, y: own.y, alive: own.alive, life: own.life } : null),
-  /** ships: every ship as of the newest snapshot. */
-  ships: () => (latest ? latest.ships.map((s) => ({ id: s.id, name: s.name, x: s.x, y: s.y, alive: s.alive, life: s.life, bot: s.bot })) : []),
+  /**
+   * ships: every pilot as of the newest snapshot, with its ship where it
+   * is in sight (visible; x, y, alive and life are null otherwise).
+   */
+  ships: () =>
+    latest
+      ? latest.pilots.map((p) => {
+          const s = latest.ships.find((s) => s.id === p.id);
+          return { id: p.id, name: p.name, bot: p.bot, visible: !!s, x: s?.x ?? null, y: s?.y ?? null, alive: s?.alive ?? null, life: s?.life ?? null };
+        })
+      : [],
+  /** snapshots: the SDK's counters: plain batches, full table snapshots, deltas, full after a delta, failures, bytes. */
+  snapshots: () => ({ ...client.stats }),
+  /** sight: how much of the arena the server sends around the own ship, and the margin the camera keeps. */
+  get sight() {
+    return rules.sight;
+  },
   pendingInputs: () => predictor.pending.length,
   /** reconnects counts seats regained after a dropped connection. */
   get reconnects() {
