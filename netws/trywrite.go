@@ -2,8 +2,13 @@ package netws
 
 import (
 	"os"
+	"sync"
 	"syscall"
 )
+
+// tryBufPool holds the buffers TryWritePreparedPrefixed assembles a
+// message in; they keep the size they grew to, a message's worth.
+var tryBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 // A broadcast loop that writes one message to many connections spends
 // most of its time waking a writer goroutine per connection unless it can
@@ -40,6 +45,57 @@ type rawWriter struct {
 // TryWritePrepared never blocks, so a slow connection cannot delay the
 // loop; it is safe to call concurrently with the Conn's other methods.
 func (c *Conn) TryWritePrepared(pm *PreparedMessage) (bool, error) {
+	if ok, err := c.tryLockMessage(); !ok {
+		return false, err
+	}
+	n, err := c.writeNow(pm.frames)
+	if done, err := c.afterTry(n, len(pm.frames), err); done || err != nil {
+		return n > 0 && err == nil, err
+	}
+	// The locks pass to the goroutine, which releases them.
+	go c.finishPrepared(pm, n)
+	return true, nil
+}
+
+// TryWritePreparedPrefixed is to WritePreparedPrefixed what
+// TryWritePrepared is to WritePrepared. It writes only messages of one
+// frame: for a longer pm it returns false, nil, and the caller's queued
+// WritePreparedPrefixed writes it with control frames between its frames.
+func (c *Conn) TryWritePreparedPrefixed(prefix []byte, pm *PreparedMessage) (bool, error) {
+	if len(pm.ends) != 1 || len(prefix) > c.opts.MaxFrameSize {
+		return false, nil
+	}
+	if ok, err := c.tryLockMessage(); !ok {
+		return false, err
+	}
+	// The prefix frame, then pm's frame as its continuation, in one buffer
+	// (a copy costs far less than the system call it saves).
+	n := putHeader(c.hdr[:], false, opcode(pm.typ), len(prefix), false, [4]byte{})
+	bp := tryBufPool.Get().(*[]byte)
+	b := append(append((*bp)[:0], c.hdr[:n]...), prefix...)
+	b = append(b, pm.frames[0]&^0x0F|byte(opContinuation))
+	b = append(b, pm.frames[1:]...)
+	w, err := c.writeNow(b)
+	if done, err := c.afterTry(w, len(b), err); done || err != nil {
+		*bp = b[:0]
+		tryBufPool.Put(bp)
+		return w > 0 && err == nil, err
+	}
+	go func() {
+		defer c.msgMu.Unlock()
+		_, err := c.nc.Write(b[w:])
+		*bp = b[:0]
+		tryBufPool.Put(bp)
+		c.unlockWrite(err)
+	}()
+	return true, nil
+}
+
+// tryLockMessage takes the message and frame locks for a try-write if
+// they are free and the connection can write without waiting. It returns
+// false with a nil error when it cannot, and the connection's error when
+// it has failed.
+func (c *Conn) tryLockMessage() (bool, error) {
 	if c.client || c.raw == nil || c.ctrlWaiting.Load() > 0 {
 		return false, nil
 	}
@@ -53,24 +109,19 @@ func (c *Conn) TryWritePrepared(pm *PreparedMessage) (bool, error) {
 		}
 		return false, err
 	}
-	n, err := c.writeNow(pm.frames)
-	switch {
-	case err != nil:
-		err = c.unlockWrite(err)
-		c.msgMu.Unlock()
-		return false, err
-	case n == 0:
-		c.unlockWrite(nil)
-		c.msgMu.Unlock()
-		return false, nil
-	case n < len(pm.frames):
-		// The locks pass to the goroutine, which releases them.
-		go c.finishPrepared(pm, n)
-		return true, nil
-	}
-	c.unlockWrite(nil)
-	c.msgMu.Unlock()
 	return true, nil
+}
+
+// afterTry ends a try-write that wrote n of size bytes: it releases the
+// locks and reports done when the write failed, wrote nothing or wrote
+// everything; otherwise the caller must finish the write and release them.
+func (c *Conn) afterTry(n, size int, err error) (done bool, _ error) {
+	if err == nil && n > 0 && n < size {
+		return false, nil
+	}
+	err = c.unlockWrite(err)
+	c.msgMu.Unlock()
+	return true, err
 }
 
 // finishPrepared writes the rest of pm after its first n bytes, holding

@@ -138,3 +138,76 @@ func BenchmarkTryWritePrepared(b *testing.B) {
 		}
 	}
 }
+
+func TestTryWritePreparedPrefixed(t *testing.T) {
+	one, _ := NewPreparedMessage(Binary, []byte("-shared"), 0)
+	three, _ := NewPreparedMessage(Binary, bytes.Repeat([]byte("x"), 2500), 1000)
+	tests := []struct {
+		name   string
+		prefix string
+		pm     *PreparedMessage
+		wantOK bool
+	}{
+		{"one frame", "mine", one, true},
+		{"empty prefix", "", one, true},
+		{"several frames are left to the queue", "mine", three, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, client := acceptPair(t, nil)
+			ok, err := c.TryWritePreparedPrefixed([]byte(tt.prefix), tt.pm)
+			if ok != tt.wantOK || err != nil {
+				t.Fatalf("TryWritePreparedPrefixed = %v, %v; want %v", ok, err, tt.wantOK)
+			}
+			if !ok {
+				return
+			}
+			cc := newConn(client, true, ConnOptions{}, nil)
+			typ, got, err := cc.ReadMessage(nil)
+			if err != nil || typ != Binary || string(got) != tt.prefix+string(tt.pm.Payload()) {
+				t.Fatalf("client read %v %q, %v", typ, got, err)
+			}
+			// The buffers of try-writes and of masked writes are pooled
+			// apart: a masked write after a try-write still works.
+			if err := cc.WriteMessage(Binary, bytes.Repeat([]byte("r"), 10000)); err != nil {
+				t.Fatalf("a masked write after a try-write: %v", err)
+			}
+		})
+	}
+}
+
+// TestTryWritePreparedPrefixedFullSocket is the full-socket test for
+// prefixed messages: every accepted message arrives whole, in order.
+func TestTryWritePreparedPrefixedFullSocket(t *testing.T) {
+	c, client := acceptPair(t, nil)
+	shared := bytes.Repeat([]byte("s"), 12<<10)
+	pm, _ := NewPreparedMessage(Binary, shared, 16<<10)
+	var sent []string
+	refused := 0
+	for i := 0; refused < 3 && i < 100000; i++ {
+		prefix := fmt.Sprintf("p%06d", i)
+		ok, err := c.TryWritePreparedPrefixed([]byte(prefix), pm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			sent = append(sent, prefix)
+		} else {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("the socket never filled up")
+	}
+	cc := newConn(client, true, ConnOptions{}, nil)
+	client.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i, prefix := range sent {
+		_, got, err := cc.ReadMessage(nil)
+		if err != nil {
+			t.Fatalf("message %d of %d: %v", i, len(sent), err)
+		}
+		if string(got[:len(prefix)]) != prefix || !bytes.Equal(got[len(prefix):], shared) {
+			t.Fatalf("message %d: got %d bytes starting %.8q", i, len(got), got)
+		}
+	}
+}

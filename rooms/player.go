@@ -98,11 +98,20 @@ func (it outItem) isBatch() bool { return it.pm != nil }
 // maxQueued bounds the messages (not batches) waiting for one player.
 const maxQueued = 256
 
+// directWriter is implemented by connections that can write a batch
+// without waiting, as *netws.Conn does: then the room writes a player's
+// batch itself when that player's queue is empty, and the writer
+// goroutine wakes only for players whose socket is full.
+type directWriter interface {
+	TryWritePreparedPrefixed(prefix []byte, pm *netws.PreparedMessage) (bool, error)
+}
+
 // outbox is a player's send queue, drained by a writer goroutine so that a
 // slow connection never holds up the room. A newer batch supersedes an
 // unsent older one, so the queue never grows with the tick count.
 type outbox struct {
 	conn    Conn
+	direct  directWriter // conn, if it can write without waiting
 	traffic *traffic
 
 	mu          sync.Mutex
@@ -111,6 +120,7 @@ type outbox struct {
 	overflow    bool
 	behindSince time.Time // when a batch was last superseded while behind
 	superseded  uint64
+	writing     bool // a write is in progress: by the writer, or direct
 
 	wake chan struct{}
 	done chan struct{} // closed when the writer has returned
@@ -122,6 +132,7 @@ func newOutbox(c Conn, t *traffic) *outbox {
 		t = new(traffic)
 	}
 	o := &outbox{conn: c, traffic: t, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	o.direct, _ = c.(directWriter)
 	go o.run()
 	return o
 }
@@ -141,9 +152,31 @@ func (o *outbox) pushMsg(b []byte) {
 	o.signal()
 }
 
-// pushBatch queues a batch, replacing one still unsent.
+// pushBatch queues a batch, replacing one still unsent; or, when nothing
+// is queued or being written, writes it at once if the connection can
+// take it without waiting.
 func (o *outbox) pushBatch(prefix []byte, pm *netws.PreparedMessage, now time.Time) {
 	o.mu.Lock()
+	if o.direct != nil && !o.closed && !o.writing && len(o.items) == 0 {
+		o.writing = true
+		o.mu.Unlock()
+		ok, err := o.direct.TryWritePreparedPrefixed(prefix, pm)
+		if ok {
+			o.traffic.messagesOut.Add(1)
+			o.traffic.bytesOut.Add(uint64(len(prefix) + len(pm.Payload())))
+		}
+		o.mu.Lock()
+		o.writing = false
+		if ok || err != nil { // a failed connection is the reader's to report
+			o.behindSince = time.Time{}
+			pending := len(o.items) > 0 || o.closed
+			o.mu.Unlock()
+			if pending {
+				o.signal()
+			}
+			return
+		}
+	}
 	if !o.closed {
 		for i, it := range o.items {
 			if it.isBatch() {
@@ -195,6 +228,12 @@ func (o *outbox) run() {
 	var batch []outItem
 	for range o.wake {
 		o.mu.Lock()
+		if o.writing {
+			// A direct write is in progress; it signals when done.
+			o.mu.Unlock()
+			continue
+		}
+		o.writing = len(o.items) > 0
 		batch = append(batch[:0], o.items...)
 		clear(o.items)
 		o.items = o.items[:0]
@@ -218,6 +257,7 @@ func (o *outbox) run() {
 		}
 		clear(batch)
 		o.mu.Lock()
+		o.writing = false
 		if len(o.items) == 0 {
 			o.behindSince = time.Time{}
 		}
