@@ -87,6 +87,7 @@ type node struct {
 
 	createMu  sync.Mutex // serializes local join-or-create of joins by game
 	recoverMu sync.Mutex // one heartbeat at a time from ready
+	beatMu    sync.Mutex // one beat at a time: an older snapshot never lands after a newer one
 
 	mu       sync.Mutex
 	url      string // this node's public WebSocket URL; "" until known
@@ -107,6 +108,10 @@ type hostedRoom struct {
 	// players, one each; arriving are seats being taken.
 	held     []string
 	arriving map[string]bool
+	// placement is PickNode's token for this room, until a heartbeat has
+	// listed the room (and so retired the placement); "" for a room the
+	// node created by itself.
+	placement string
 }
 
 // startNode opens the directory and starts the heartbeats.
@@ -233,6 +238,8 @@ func (n *node) heartbeats() {
 
 // beat announces the node and its rooms once, and releases freed seats.
 func (n *node) beat(ctx context.Context) error {
+	n.beatMu.Lock()
+	defer n.beatMu.Unlock()
 	n.e.mu.Lock()
 	games := make([]string, 0, len(n.e.games))
 	for name := range n.e.games {
@@ -246,10 +253,14 @@ func (n *node) beat(ctx context.Context) error {
 		return nil
 	}
 	list := make([]directory.HostedRoom, 0, len(n.hosted))
+	var placed []*hostedRoom
 	for _, hr := range n.hosted {
-		r := directory.HostedRoom{Room: n.record(hr), Held: append([]string(nil), hr.held...)}
+		r := directory.HostedRoom{Room: n.record(hr), Held: append([]string(nil), hr.held...), Placement: hr.placement}
 		for tok := range hr.arriving {
 			r.Held = append(r.Held, tok)
+		}
+		if hr.placement != "" {
+			placed = append(placed, hr)
 		}
 		list = append(list, r)
 	}
@@ -258,6 +269,11 @@ func (n *node) beat(ctx context.Context) error {
 	if err := n.dir.Announce(ctx, me, list); err != nil {
 		return err
 	}
+	n.mu.Lock()
+	for _, hr := range placed {
+		hr.placement = "" // retired: the node's load counts the room now
+	}
+	n.mu.Unlock()
 	return n.flushReleased(ctx)
 }
 
@@ -320,12 +336,13 @@ func (n *node) flushReleased(ctx context.Context) error {
 	return failed
 }
 
-// host records a room just created on this node. The caller holds e.mu,
-// so the room cannot have ended and been forgotten before it is recorded.
-func (n *node) host(r *rooms.Room, g *game, metadata map[string]string, private bool) *hostedRoom {
+// host records a room just created on this node, for the placement
+// PickNode made ("" if none). The caller holds e.mu, so the room cannot
+// have ended and been forgotten before it is recorded.
+func (n *node) host(r *rooms.Room, g *game, metadata map[string]string, private bool, placement string) *hostedRoom {
 	hr := &hostedRoom{
 		room: r, game: g.name, capacity: g.opts.MaxPlayers, metadata: metadata, private: private,
-		arriving: make(map[string]bool),
+		arriving: make(map[string]bool), placement: placement,
 	}
 	n.mu.Lock()
 	n.hosted[r.ID()] = hr
@@ -478,7 +495,7 @@ func (n *node) serveCreate(req directory.CreateRequest) {
 		if ttl <= 0 {
 			ttl = n.e.cfg.SeatTTL
 		}
-		seat, err = n.e.createHere(ctx, g, req.Metadata, req.Private, ttl)
+		seat, err = n.e.createHere(ctx, g, req.Metadata, req.Private, ttl, req.Placement)
 	}
 	if err != nil {
 		n.log.Warn("could not create a room another node asked for", "game", req.Game, "error", err)

@@ -230,8 +230,10 @@ func unavailable(err error) *matchError {
 func (e *Engine) place(ctx context.Context, name string, local *game, meta map[string]string, private bool) (directory.Seat, *matchError) {
 	n := e.node
 	var exclude []string
+	// A placement outlives the creation and the heartbeat that follows.
+	placementTTL := n.opts.CreateTimeout + n.opts.Expiry
 	for range 3 {
-		target, err := n.dir.PickNode(ctx, name, n.id, local != nil, exclude...)
+		target, placement, err := n.dir.PickNode(ctx, name, n.id, local != nil, placementTTL, exclude...)
 		if errors.Is(err, directory.ErrNoNode) {
 			break
 		}
@@ -239,11 +241,11 @@ func (e *Engine) place(ctx context.Context, name string, local *game, meta map[s
 			return directory.Seat{}, unavailable(err)
 		}
 		if target.ID == n.id {
-			s, err := e.createHere(ctx, local, meta, private, e.cfg.SeatTTL)
+			s, err := e.createHere(ctx, local, meta, private, e.cfg.SeatTTL, placement)
 			return s, unavailable(err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, n.opts.CreateTimeout)
-		s, err := n.dir.RequestRoom(cctx, target.ID, directory.CreateRequest{Game: name, Metadata: meta, Private: private, SeatTTL: e.cfg.SeatTTL})
+		s, err := n.dir.RequestRoom(cctx, target.ID, directory.CreateRequest{Game: name, Metadata: meta, Private: private, SeatTTL: e.cfg.SeatTTL, Placement: placement})
 		cancel()
 		if err == nil {
 			return s, nil
@@ -252,15 +254,16 @@ func (e *Engine) place(ctx context.Context, name string, local *game, meta map[s
 		exclude = append(exclude, target.ID)
 	}
 	if local != nil {
-		s, err := e.createHere(ctx, local, meta, private, e.cfg.SeatTTL)
+		s, err := e.createHere(ctx, local, meta, private, e.cfg.SeatTTL, "")
 		return s, unavailable(err)
 	}
 	return directory.Seat{}, matchErrorf(http.StatusServiceUnavailable, "no live node could create a room of game %q; try again shortly", name)
 }
 
 // createHere starts a room of g on this node and registers it in the
-// directory with a seat reserved for seatTTL.
-func (e *Engine) createHere(ctx context.Context, g *game, meta map[string]string, private bool, seatTTL time.Duration) (directory.Seat, error) {
+// directory with a seat reserved for seatTTL. placement is PickNode's
+// token if the room was placed here, or "".
+func (e *Engine) createHere(ctx context.Context, g *game, meta map[string]string, private bool, seatTTL time.Duration, placement string) (directory.Seat, error) {
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
@@ -271,7 +274,7 @@ func (e *Engine) createHere(ctx context.Context, g *game, meta map[string]string
 		e.mu.Unlock()
 		return directory.Seat{}, fmt.Errorf("creating a room of game %q: %w", g.name, err)
 	}
-	hr := e.node.host(r, g, meta, private)
+	hr := e.node.host(r, g, meta, private, placement)
 	e.mu.Unlock()
 	return e.node.addRoom(ctx, hr, seatTTL)
 }
@@ -354,7 +357,7 @@ func (e *Engine) joinOrCreateHere(ctx context.Context, g *game) (directory.Seat,
 	defer n.createMu.Unlock()
 	s, err := n.dir.Claim(ctx, directory.Query{Game: g.name, Node: n.id, Self: n.id, SeatTTL: e.cfg.JoinTimeout})
 	if errors.Is(err, directory.ErrNoRoom) {
-		return e.createHere(ctx, g, nil, false, e.cfg.JoinTimeout)
+		return e.createHere(ctx, g, nil, false, e.cfg.JoinTimeout, "")
 	}
 	return s, err
 }

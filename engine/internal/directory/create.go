@@ -26,6 +26,9 @@ type CreateRequest struct {
 	Private  bool              `json:"private,omitempty"`
 	SeatTTL  time.Duration     `json:"seatTTL"`
 	Deadline time.Time         `json:"deadline"` // the requester has given up after this
+	// Placement is the token PickNode gave the requester, for the
+	// created room's HostedRoom.Placement.
+	Placement string `json:"placement,omitempty"`
 }
 
 type createReply struct {

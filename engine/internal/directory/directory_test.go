@@ -254,7 +254,7 @@ func TestNodeExpiresWithItsRooms(t *testing.T) {
 	if s, err := f.claim(Query{Game: "tag"}); err != nil || s.Node != "a" {
 		t.Fatalf("claim: %+v, %v; want a seat on a", s, err)
 	}
-	if n, err := f.d.PickNode(ctx(t), "tag", "c", false); err != nil || n.ID != "a" {
+	if n, _, err := f.d.PickNode(ctx(t), "tag", "c", false, time.Minute); err != nil || n.ID != "a" {
 		t.Fatalf("pick: %+v, %v; want a", n, err)
 	}
 }
@@ -335,10 +335,67 @@ func TestPickNode(t *testing.T) {
 		{"all excluded", "chess", "x", false, []string{"b", "d"}, "", ErrNoNode},
 	}
 	for _, tt := range tests {
-		n, err := f.d.PickNode(ctx(t), tt.game, tt.self, tt.serves, tt.exclude...)
-		if n.ID != tt.want || !errors.Is(err, tt.err) {
-			t.Errorf("%s: %+v, %v; want %q, %v", tt.name, n, err, tt.want, tt.err)
+		n, placement, err := f.d.PickNode(ctx(t), tt.game, tt.self, tt.serves, time.Minute, tt.exclude...)
+		if n.ID != tt.want || !errors.Is(err, tt.err) || (placement == "") != (tt.want == "") {
+			t.Errorf("%s: %+v, placement %q, %v; want %q, %v", tt.name, n, placement, err, tt.want, tt.err)
 		}
+	}
+}
+
+// loads returns the nodes' loads as Nodes reports them.
+func (f *fixture) loads() map[string]int {
+	f.t.Helper()
+	nodes, err := f.d.Nodes(ctx(f.t))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	m := map[string]int{}
+	for _, n := range nodes {
+		m[n.ID] = n.Load
+	}
+	return m
+}
+
+// TestPlacementsOutliveStaleHeartbeats: a heartbeat whose snapshot was
+// taken before a room was placed on its node lands after the placement;
+// the placement must still count, until a heartbeat lists the room.
+func TestPlacementsOutliveStaleHeartbeats(t *testing.T) {
+	f := newFixture(t)
+	f.node("a", []string{"tag"})
+	f.node("b", []string{"tag"})
+	n, placement, err := f.d.PickNode(ctx(t), "tag", "a", true, 10*time.Second)
+	if err != nil || n.ID != "a" {
+		t.Fatalf("first pick: %+v, %v; want a (self wins the tie)", n, err)
+	}
+	f.node("a", []string{"tag"}) // the stale heartbeat: no room, load 0
+	if l := f.loads(); l["a"] != 1 || l["b"] != 0 {
+		t.Fatalf("loads after a stale heartbeat: %v, want a 1 (the placement) and b 0", l)
+	}
+	if n, _, err := f.d.PickNode(ctx(t), "tag", "a", true, 10*time.Second); err != nil || n.ID != "b" {
+		t.Fatalf("second pick: %+v, %v; want b, the less loaded", n, err)
+	}
+	// a hosts the room and lists it: the placement retires, counted once.
+	r := room("r1", "tag", 2)
+	r.Placement = placement
+	f.node("a", []string{"tag"}, r)
+	if l := f.loads(); l["a"] != 1 || l["b"] != 1 {
+		t.Fatalf("loads once a listed its room: %v, want 1 each", l)
+	}
+	// b never creates its room: the placement stops counting after its ttl.
+	f.advance(11 * time.Second)
+	f.node("a", []string{"tag"}, room("r1", "tag", 2))
+	f.node("b", []string{"tag"})
+	if l := f.loads(); l["a"] != 1 || l["b"] != 0 {
+		t.Fatalf("loads after b's placement expired: %v, want a 1 and b 0", l)
+	}
+	if n, _, err := f.d.PickNode(ctx(t), "tag", "a", true, 10*time.Second); err != nil || n.ID != "b" {
+		t.Fatalf("pick after the expiry: %+v, %v; want b", n, err)
+	}
+	if err := f.d.RemoveNode(ctx(t), "b", nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.m.Exists("test:placed:b") {
+		t.Error("RemoveNode left b's placements behind")
 	}
 }
 

@@ -16,7 +16,7 @@ type Node struct {
 	ID    string   `json:"id"`
 	URL   string   `json:"url"`   // the WebSocket URL players connect to; "" while unknown
 	Games []string `json:"games"` // the games it can create rooms of
-	Load  int      `json:"load"`  // the rooms it hosts, as of its last heartbeat, plus rooms assigned to it since
+	Load  int      `json:"load"`  // the rooms it hosts, as of its last heartbeat, plus rooms placed on it (PickNode) that no heartbeat has listed yet
 }
 
 // Room is a room as the directory knows it.
@@ -40,15 +40,31 @@ type HostedRoom struct {
 	// expired while the node could not reach Redis) and has to re-create
 	// it.
 	Held []string
+	// Placement is the token PickNode gave when it placed the room on
+	// this node, or "" for a room the node created by itself. The first
+	// announcement that lists the room retires the placement, which until
+	// then counts in the node's load.
+	Placement string
 }
 
 // Announce registers node and its rooms, or refreshes their expiry: it is
 // the node's heartbeat. Room fields that can change (players, locked) are
-// updated; a room the directory has lost is re-created.
+// updated; a room the directory has lost is re-created. node.Load is the
+// number of rooms listed: placements of rooms not among them keep counting
+// on top of it, so that a room placed on the node while the heartbeat was
+// on its way is not forgotten.
 func (d *Directory) Announce(ctx context.Context, node Node, rooms []HostedRoom) error {
 	ttl := ms(d.expiry)
+	var placements []string
+	for _, r := range rooms {
+		if r.Placement != "" {
+			placements = append(placements, r.Placement)
+		}
+	}
+	args := append([]any{d.prefix, node.ID, node.URL, node.Load, ttl, len(placements)}, strs(placements)...)
+	args = append(args, strs(node.Games)...)
 	return d.pipeline(ctx, func(p redis.Pipeliner) {
-		syncNodeScript.EvalSha(ctx, p, nil, append([]any{d.prefix, node.ID, node.URL, node.Load, ttl}, strs(node.Games)...)...)
+		syncNodeScript.EvalSha(ctx, p, nil, args...)
 		for _, r := range rooms {
 			syncRoomScript.EvalSha(ctx, p, nil, append([]any{d.prefix}, roomArgs(r, ttl, "", 0)...)...)
 		}
@@ -122,16 +138,23 @@ func strs(s []string) []any {
 // serving it with the lowest load, self on a tie. selfServes says whether
 // the calling node (self) serves the game; nodes in exclude are skipped.
 // It returns ErrNoNode when none qualifies.
-func (d *Directory) PickNode(ctx context.Context, game, self string, selfServes bool, exclude ...string) (Node, error) {
-	v, err := d.run(ctx, pickNodeScript, append([]any{game, self, flag(selfServes)}, strs(exclude)...)...)
+//
+// The room about to be created counts in the chosen node's load from now
+// on, so that concurrent creations spread out: PickNode returns the token
+// of this placement, which the node that creates the room puts in the
+// room's HostedRoom.Placement. A placement no heartbeat has listed within
+// ttl (the creation failed) stops counting.
+func (d *Directory) PickNode(ctx context.Context, game, self string, selfServes bool, ttl time.Duration, exclude ...string) (Node, string, error) {
+	placement := newRandom()
+	v, err := d.run(ctx, pickNodeScript, append([]any{game, self, flag(selfServes), placement, ms(ttl)}, strs(exclude)...)...)
 	if err != nil {
-		return Node{}, err
+		return Node{}, "", err
 	}
 	r := asReply(v)
 	if len(r) < 2 {
-		return Node{}, ErrNoNode
+		return Node{}, "", ErrNoNode
 	}
-	return Node{ID: r.str(0), URL: r.str(1)}, nil
+	return Node{ID: r.str(0), URL: r.str(1)}, placement, nil
 }
 
 // Nodes lists the live nodes, by id.
@@ -140,10 +163,16 @@ func (d *Directory) Nodes(ctx context.Context) ([]Node, error) {
 	if err != nil {
 		return nil, d.wrap(err)
 	}
+	now, err := d.rdb.Time(ctx).Result()
+	if err != nil {
+		return nil, d.wrap(err)
+	}
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	placed := make([]*redis.IntCmd, len(ids))
 	_, err = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
 			cmds[i] = p.HGetAll(ctx, d.prefix+"node:"+id)
+			placed[i] = p.ZCount(ctx, d.prefix+"placed:"+id, "("+strconv.FormatInt(now.UnixMilli(), 10), "+inf")
 		}
 		return nil
 	})
@@ -151,13 +180,13 @@ func (d *Directory) Nodes(ctx context.Context) ([]Node, error) {
 		return nil, d.wrap(err)
 	}
 	var nodes []Node
-	for _, c := range cmds {
+	for i, c := range cmds {
 		h := c.Val()
 		if h["id"] == "" {
 			continue // expired
 		}
 		load, _ := strconv.Atoi(h["load"])
-		n := Node{ID: h["id"], URL: h["url"], Load: load}
+		n := Node{ID: h["id"], URL: h["url"], Load: load + int(placed[i].Val())}
 		for k := range h {
 			if g, ok := strings.CutPrefix(k, "g:"); ok {
 				n.Games = append(n.Games, g)

@@ -42,12 +42,16 @@ local function add_seat(id, tok, ttl, now)
 end
 `
 
-// syncNodeScript registers or refreshes a node.
-// ARGV: prefix, id, url, load, ttl ms, game names.
+// syncNodeScript registers or refreshes a node, and retires the
+// placements of the rooms its load now counts.
+// ARGV: prefix, id, url, load, ttl ms, placement count n, n placements,
+// game names.
 var syncNodeScript = redis.NewScript(prelude + `
 local nk = P .. 'node:' .. ARGV[2]
 redis.call('HSET', nk, 'id', ARGV[2], 'url', ARGV[3], 'load', ARGV[4])
-for i = 6, #ARGV do redis.call('HSET', nk, 'g:' .. ARGV[i], '1') end
+local np = tonumber(ARGV[6])
+for i = 7, 6 + np do redis.call('ZREM', P .. 'placed:' .. ARGV[2], ARGV[i]) end
+for i = 7 + np, #ARGV do redis.call('HSET', nk, 'g:' .. ARGV[i], '1') end
 redis.call('PEXPIRE', nk, ARGV[5])
 redis.call('SADD', P .. 'nodes', ARGV[2])
 return 1
@@ -97,7 +101,7 @@ return {created, exp}
 // ARGV: prefix, node id or "", room ids.
 var removeScript = redis.NewScript(prelude + `
 if ARGV[2] ~= '' then
-  redis.call('DEL', P .. 'node:' .. ARGV[2])
+  redis.call('DEL', P .. 'node:' .. ARGV[2], P .. 'placed:' .. ARGV[2])
   redis.call('SREM', P .. 'nodes', ARGV[2])
 end
 for i = 3, #ARGV do
@@ -210,14 +214,19 @@ return 1
 
 // pickNodeScript chooses the live node with the lowest load that serves
 // the game and announces a URL, preferring the caller (ARGV[3]) on a tie,
-// then the lowest id; it counts the room about to be created in the
-// chosen node's load, so that concurrent creations spread out. Expired
-// nodes are dropped from the node set on the way.
+// then the lowest id. A node's load is the rooms its last heartbeat
+// counted plus its placements: rooms placed on it that no heartbeat has
+// listed yet, and whose ttl has not run out. The room about to be created
+// is added as a placement of the chosen node, so that concurrent
+// creations spread out, and so that a heartbeat already on its way cannot
+// erase it. Expired nodes are dropped from the node set on the way.
 // ARGV: prefix, game, caller node, caller serves the game ("1"/"0"),
-// excluded node ids. Returns {id, url} or nil.
+// placement token, placement ttl ms, excluded node ids.
+// Returns {id, url} or nil.
 var pickNodeScript = redis.NewScript(prelude + `
+local now = now_ms()
 local skip = {}
-for i = 5, #ARGV do skip[ARGV[i]] = true end
+for i = 7, #ARGV do skip[ARGV[i]] = true end
 local best, best_load, best_url
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
   local n = redis.call('HMGET', P .. 'node:' .. id, 'url', 'id', 'load', 'g:' .. ARGV[2])
@@ -231,7 +240,9 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
       ok = n[1] ~= '' and n[4] == '1'
     end
     if ok then
-      local load = tonumber(n[3]) or 0
+      local pk = P .. 'placed:' .. id
+      redis.call('ZREMRANGEBYSCORE', pk, '-inf', now)
+      local load = (tonumber(n[3]) or 0) + redis.call('ZCARD', pk)
       if not best or load < best_load or (load == best_load and best ~= ARGV[3] and (id == ARGV[3] or id < best)) then
         best, best_load, best_url = id, load, n[1]
       end
@@ -239,6 +250,9 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
   end
 end
 if not best then return false end
-redis.call('HINCRBY', P .. 'node:' .. best, 'load', 1)
+local pk = P .. 'placed:' .. best
+local ttl = tonumber(ARGV[6])
+redis.call('ZADD', pk, now + ttl, ARGV[5])
+redis.call('PEXPIRE', pk, ttl)
 return {best, best_url}
 `)
