@@ -57,6 +57,18 @@ func (c *meteredConn) WritePreparedPrefixed(prefix []byte, pm *netws.PreparedMes
 	return err
 }
 
+// TryWritePreparedPrefixed writes a batch if the socket takes it at once,
+// counting it. Rooms write batches this way when they can; without this
+// method the embedded *netws.Conn's would write them uncounted.
+func (c *meteredConn) TryWritePreparedPrefixed(prefix []byte, pm *netws.PreparedMessage) (bool, error) {
+	ok, err := c.Conn.TryWritePreparedPrefixed(prefix, pm)
+	if ok {
+		c.m.messagesOut.Inc()
+		c.m.bytesOut.Add(float64(len(prefix) + len(pm.Payload())))
+	}
+	return ok, err
+}
+
 // end counts the connection as closed, by the close code its reading
 // ended with.
 func (c *meteredConn) end() {

@@ -137,6 +137,27 @@ func TestMetricsScrape(t *testing.T) {
 	if got := fams["tickwire_player_rtt_seconds"].Metric[0].Histogram.GetSampleSum(); got <= 0 || got > 10 {
 		t.Errorf("RTT histogram sum %v s, want a small positive number on loopback", got)
 	}
+	// Every message the rooms sent their players went through the
+	// metered connections, whichever way the room wrote it. A connection
+	// counts a message just before the room does, so the counters lie
+	// between the rooms' figures read before and after the scrape.
+	roomsSent := func() (msgs, bytes float64) {
+		for _, r := range e.monitoredRooms() {
+			for _, p := range r.Roster() {
+				msgs += float64(p.MessagesOut)
+				bytes += float64(p.BytesOut)
+			}
+		}
+		return msgs, bytes
+	}
+	eventually(t, "the sent counters to match what the rooms' players were sent", func() bool {
+		m1, b1 := roomsSent()
+		fams := scrape(t, addr)
+		msgs, _ := value(fams, "tickwire_messages_sent_total")
+		bytes, _ := value(fams, "tickwire_sent_bytes_total")
+		m2, b2 := roomsSent()
+		return m1 > 0 && m1 <= msgs && msgs <= m2 && b1 <= bytes && bytes <= b2
+	})
 	// A batch still unsent when the next is queued is superseded and
 	// counted as dropped, which a loaded machine does now and then even
 	// for clients that read everything. Whatever the count, the counter
