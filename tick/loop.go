@@ -192,6 +192,14 @@ func (l *Loop) Run(ctx context.Context, fn func(Tick)) error {
 				} else {
 					timer.Reset(nextOff - nowOff)
 				}
+				// As in Scheduler.run: a timer counts from when it is
+				// armed, so if the clock moved since it was read, look
+				// again rather than wake late.
+				if l.clock.Now().Sub(now) > armSlack {
+					now = l.clock.Now()
+					nowOff = now.Sub(start)
+					continue
+				}
 				select {
 				case <-timer.C():
 				case <-l.wake:

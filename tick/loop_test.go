@@ -478,3 +478,52 @@ func TestStatsWhileRunning(t *testing.T) {
 		t.Errorf("Ticks = %d, want 20001", s.Ticks)
 	}
 }
+
+// armMovesClock is a fake clock that moves one step each time a timer is
+// armed, just before arming it: the worst moment, after the loop has read
+// the time it computes the timer's duration from.
+type armMovesClock struct {
+	*ticktest.Clock
+	step time.Duration
+}
+
+func (c armMovesClock) NewTimer(d time.Duration) tick.Timer {
+	c.Advance(c.step)
+	return armMovesTimer{c.Clock.NewTimer(d), c}
+}
+
+type armMovesTimer struct {
+	tick.Timer
+	c armMovesClock
+}
+
+func (t armMovesTimer) Reset(d time.Duration) bool {
+	t.c.Advance(t.c.step)
+	return t.Timer.Reset(d)
+}
+
+// TestLoopClockMovesWhileArming checks that a loop whose clock moves
+// between reading the time and arming its timer runs the tick that became
+// due, instead of sleeping a step past it.
+func TestLoopClockMovesWhileArming(t *testing.T) {
+	const step = 10 * time.Millisecond
+	clock := armMovesClock{ticktest.NewClock(t0), step}
+	loop, err := tick.NewLoop(tick.Options{Rate: 100, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := make(chan tick.Tick, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go loop.Run(ctx, func(tk tick.Tick) { ticks <- tk })
+	for want := range uint64(50) {
+		select {
+		case tk := <-ticks:
+			if tk.N != want || tk.Lateness != 0 {
+				t.Fatalf("got tick %d, %v late; want tick %d on time", tk.N, tk.Lateness, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("tick %d never ran", want)
+		}
+	}
+}
