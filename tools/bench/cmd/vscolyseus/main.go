@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.IntVar(&cfg.ServerCPU, "server-cpu", 1, "CPU to pin the servers to")
 	fs.IntVar(&cfg.LoadCPU, "load-cpu", 0, "CPU to pin the clients to")
 	noPin := fs.Bool("no-pin", false, "do not pin the processes")
+	fs.StringVar(&cfg.Directory, "directory", "", "the tickwire server's room directory: redis (a redis-server of the run's own, its CPU counted with the server's) or embedded; default redis when redis-server is installed")
 	fs.StringVar(&cfg.Node, "node", "node", "the Node.js program")
 	fs.StringVar(&cfg.ColyseusDir, "colyseus", "colyseus", "the Colyseus side's directory (tools/bench/colyseus)")
 	jsonOut := fs.String("json", "", "also write the raw results as JSON to this file")
@@ -91,6 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", 0, "internal (-role load): bound on the whole load run")
 	view := 0.0
 	maxLife := fs.Duration("max-lifetime", 20*time.Minute, "internal (-role server): stop after this long")
+	redis := fs.String("redis", "", "internal (-role server): the room directory's Redis URL; empty: embedded")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +107,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return vs.Serve(ctx, vs.ServerOptions{
 			RoomSize:    cfg.RoomSize,
 			Crowd:       crowd.Options{Entities: cfg.Entities, View: view},
+			Redis:       *redis,
 			MaxLifetime: *maxLife, In: stdin, Out: stdout, Log: stderr,
 		})
 	case "load":

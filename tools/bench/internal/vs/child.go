@@ -66,8 +66,11 @@ func start(name string, cpu int, dir string, argv ...string) (*child, error) {
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
 // cpuTime returns the CPU time (user + system, all threads) the child has
-// used so far.
+// used so far; a nil child has used none.
 func (c *child) cpuTime() (time.Duration, error) {
+	if c == nil {
+		return 0, nil
+	}
 	d, err := sysx.CPUTime(c.pid())
 	if err != nil {
 		return 0, fmt.Errorf("reading the CPU time of %s: %w (%s)", c.name, err, c.stderr.String())

@@ -42,6 +42,13 @@ type Config struct {
 	// pinned to (taskset); -1 for both means no pinning.
 	ServerCPU, LoadCPU int
 
+	// Directory is where the tickwire server keeps its room directory:
+	// "redis" (a redis-server of the run's own, on a Unix socket, pinned
+	// with the server and its CPU counted with the server's), "embedded"
+	// (the engine's in-process one), or "" to use redis-server when it is
+	// on PATH and the embedded directory otherwise.
+	Directory string
+
 	Node        string // the node program; "" means "node" on PATH
 	ColyseusDir string // holds server.mjs, load.mjs and node_modules
 	Self        string // this program, run with -role server or -role load
@@ -101,6 +108,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("no Colyseus directory: want tools/bench/colyseus")
 	case c.Self == "":
 		return fmt.Errorf("no program to run the tickwire server and load with")
+	case c.Directory != "" && c.Directory != "redis" && c.Directory != "embedded":
+		return fmt.Errorf("--directory %q: want redis or embedded (or nothing: redis-server if installed)", c.Directory)
 	}
 	return nil
 }

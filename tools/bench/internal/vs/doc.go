@@ -12,6 +12,13 @@
 // closes; the driver reads the server's CPU time from /proc/PID/stat at
 // both ends of the window.
 //
+// The tickwire server keeps its room directory in a redis-server of the
+// run's own, on a Unix socket, pinned to the server's CPU; its CPU time
+// counts as the server's. (The engine's embedded directory, chosen with
+// --directory embedded, stops answering matchmaking once its heartbeat
+// pipeline outgrows the 4 KiB that one read of its in-memory connection
+// takes, which happens with a handful of rooms of 20.)
+//
 // Both loads count bytes the same way: every WebSocket message received,
 // its payload plus the header of the frame it arrives in (2, 4 or 10
 // bytes, or several for a message split into frames); control frames are

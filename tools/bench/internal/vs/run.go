@@ -26,8 +26,9 @@ type Report struct {
 	Kernel    string            `json:"kernel"`
 	GoVersion string            `json:"go"`
 	Node      string            `json:"node"`
-	Versions  map[string]string `json:"versions"` // npm packages of the Colyseus side
-	Tickwire  string            `json:"tickwire"` // git revision
+	Versions  map[string]string `json:"versions"`  // npm packages of the Colyseus side
+	Tickwire  string            `json:"tickwire"`  // git revision
+	Directory string            `json:"directory"` // the tickwire server's room directory: redis or embedded
 	Pinned    bool              `json:"pinned"`
 	ServerCPU int               `json:"serverCpu"`
 	LoadCPU   int               `json:"loadCpu"`
@@ -50,7 +51,8 @@ type Row struct {
 	Impl     string `json:"impl"`     // colyseus or tickwire
 	Interest bool   `json:"interest"` // players see only a view of the room
 
-	ServerCPU float64 `json:"serverCpu"` // cores: CPU time over wall time in the window
+	ServerCPU float64 `json:"serverCpu"`    // cores: CPU time over wall time in the window, the directory's included
+	DirCPU    float64 `json:"directoryCpu"` // cores: the tickwire server's redis-server, if any
 	LoadCPU   float64 `json:"loadCpu"`
 	OtherCPU  float64 `json:"otherCpu"` // cores used by every other process on the machine
 
@@ -123,6 +125,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep.Pinned = checkPinning(&cfg, rep)
+	if err := checkDirectory(&cfg, rep); err != nil {
+		return nil, err
+	}
 
 	rows := []*Row{
 		{Label: "Colyseus " + rep.Versions["@colyseus/core"], Impl: "colyseus"},
@@ -173,6 +178,16 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 			"-warmup", cfg.Warmup.String(), "-duration", cfg.Duration.String(), "-timeout", timeout.String(), "-url"}
 	}
 
+	var rdb *child // the tickwire server's room directory, if in a redis-server
+	if row.Impl == "tickwire" && cfg.Directory == "redis" {
+		url, c, cleanup, err := startRedis(ctx, cfg.ServerCPU)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		rdb = c
+		srvArgv = append(srvArgv, "-redis", url)
+	}
 	srv, err := start(row.Label+" server", cfg.ServerCPU, dir, srvArgv...)
 	if err != nil {
 		return err
@@ -197,9 +212,10 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 	}
 	s0, err1 := srv.cpuTime()
 	l0, err2 := ld.cpuTime()
+	r0, err3 := rdb.cpuTime()
 	b0, errBusy0 := sysx.BusyCPU()
 	t0 := time.Now()
-	if err := errors.Join(err1, err2); err != nil {
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
 	if err := ld.send(Go); err != nil {
@@ -210,9 +226,10 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 	}
 	s1, err1 := srv.cpuTime()
 	l1, err2 := ld.cpuTime()
+	r1, err3 := rdb.cpuTime()
 	b1, errBusy1 := sysx.BusyCPU()
 	wall := time.Since(t0)
-	if err := errors.Join(err1, err2); err != nil {
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
 	st1, err := stats(ctx, srv)
@@ -226,10 +243,11 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 	if err := json.Unmarshal([]byte(line), &row.Load); err != nil {
 		return fmt.Errorf("the load's result: %w", err)
 	}
-	row.ServerCPU = (s1 - s0).Seconds() / wall.Seconds()
+	row.DirCPU = (r1 - r0).Seconds() / wall.Seconds()
+	row.ServerCPU = (s1-s0).Seconds()/wall.Seconds() + row.DirCPU
 	row.LoadCPU = (l1 - l0).Seconds() / wall.Seconds()
 	if errBusy0 == nil && errBusy1 == nil {
-		row.OtherCPU = max(0, (b1-b0)-(s1-s0)-(l1-l0)).Seconds() / wall.Seconds()
+		row.OtherCPU = max(0, (b1-b0)-(s1-s0)-(l1-l0)-(r1-r0)).Seconds() / wall.Seconds()
 	}
 	if n := float64(row.Load.Rooms) * wall.Seconds(); n > 0 {
 		row.TicksPerRoom = float64(st1.Ticks-st0.Ticks) / n
@@ -279,6 +297,68 @@ func checkColyseus(node, dir string) (string, map[string]string, error) {
 		vers[pkg] = p.Version
 	}
 	return strings.TrimSpace(string(out)), vers, nil
+}
+
+// checkDirectory settles where the tickwire server keeps its room
+// directory.
+func checkDirectory(cfg *Config, rep *Report) error {
+	_, err := exec.LookPath("redis-server")
+	switch {
+	case cfg.Directory == "redis" && err != nil:
+		return fmt.Errorf("--directory redis: redis-server is not installed (%v): install it (Debian: apt-get install redis-server) or use --directory embedded", err)
+	case cfg.Directory == "" && err == nil:
+		cfg.Directory = "redis"
+	case cfg.Directory == "":
+		cfg.Directory = "embedded"
+		rep.Notes = append(rep.Notes, "redis-server not found: the tickwire server uses its embedded room directory")
+	}
+	rep.Directory = cfg.Directory
+	return nil
+}
+
+// startRedis starts a redis-server for a tickwire server's room
+// directory, pinned to cpu, listening on a Unix socket in a new
+// temporary directory only. It returns the socket's URL, the process and
+// a function that stops it and removes the directory.
+func startRedis(ctx context.Context, cpu int) (string, *child, func(), error) {
+	tmp, err := os.MkdirTemp("", "vscolyseus-redis-")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	sock := filepath.Join(tmp, "redis.sock")
+	c, err := start("redis-server", cpu, tmp, "redis-server", "--port", "0", "--unixsocket", sock,
+		"--save", "", "--appendonly", "no", "--loglevel", "warning")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", nil, nil, err
+	}
+	cleanup := func() {
+		c.stop()
+		os.RemoveAll(tmp)
+	}
+	go func() { // drain its log, so that it never blocks on a full pipe
+		for range c.lines {
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			return "unix://" + sock, c, cleanup, nil
+		}
+		select {
+		case <-c.done:
+			cleanup()
+			return "", nil, nil, fmt.Errorf("redis-server exited (%v): %s", c.err, c.stderr.String())
+		case <-ctx.Done():
+			cleanup()
+			return "", nil, nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cleanup()
+			return "", nil, nil, fmt.Errorf("redis-server made no socket at %s within 10s: %s", sock, c.stderr.String())
+		}
+	}
 }
 
 // checkPinning falls back to unpinned processes where taskset or a second

@@ -31,6 +31,11 @@ type ServerOptions struct {
 	// interest management. Its Stats are Serve's own.
 	Crowd crowd.Options
 
+	// Redis is the URL of the Redis server holding the room directory
+	// (engine.Config.Redis), such as unix:///tmp/x/redis.sock; "" means
+	// the engine's embedded directory.
+	Redis string
+
 	// MaxLifetime stops the server after this long, however it is going;
 	// 0 means 20 minutes.
 	MaxLifetime time.Duration
@@ -48,8 +53,8 @@ type ServerOptions struct {
 
 // Serve runs a tickwire engine serving the crowd game as "crowd", at
 // TickRate with SnapshotRate batches a second, and the engine's defaults
-// otherwise (embedded room directory, monitoring routes, an RTT ping a
-// second). It prints ListeningPrefix and the address once it accepts
+// otherwise (monitoring routes, an RTT ping a second; the room directory
+// in o.Redis). It prints ListeningPrefix and the address once it accepts
 // connections, and returns when ctx ends, In ends or MaxLifetime passes.
 func Serve(ctx context.Context, o ServerOptions) error {
 	if o.Addr == "" {
@@ -78,7 +83,7 @@ func Serve(ctx context.Context, o ServerOptions) error {
 	co := o.Crowd
 	co.Stats = stats
 	logger := hclog.New(&hclog.LoggerOptions{Name: "tickwire", Level: hclog.Warn, Output: logOut})
-	e, err := engine.New(engine.Config{Addr: o.Addr, Logger: logger})
+	e, err := engine.New(engine.Config{Addr: o.Addr, Logger: logger, Redis: o.Redis})
 	if err != nil {
 		return err
 	}

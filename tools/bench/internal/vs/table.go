@@ -73,6 +73,9 @@ func writeTable(w io.Writer, rep *Report) {
 			continue
 		}
 		n := fmt.Sprintf("%s: %.1f simulation ticks and %.1f snapshots a second per room", r.Label, r.TicksPerRoom, r.PatchesPerRoom)
+		if r.Impl == "tickwire" && rep.Directory == "redis" {
+			n += fmt.Sprintf("; server CPU includes its room directory's redis-server, %.1f%%", 100*r.DirCPU)
+		}
 		if r.Impl == "tickwire" && r.Load.Snapshots > 0 {
 			n += fmt.Sprintf("; %.1f%% of the batches received were deltas (%d full)", 100*float64(r.Load.Deltas)/float64(r.Load.Snapshots), r.Load.Full)
 		}
