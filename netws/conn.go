@@ -87,8 +87,11 @@ type ConnOptions struct {
 	PongTimeout time.Duration
 
 	// KeepAliveTimeout closes the connection with 1001 when no pong has
-	// arrived for this long while pings are being sent. 0 means
-	// 2*PingInterval + PongTimeout; a negative value disables it.
+	// arrived for this long while pings are being sent. Pongs are seen by
+	// the reader, so only time spent waiting in ReadMessage or NextReader
+	// counts: an application busy elsewhere (or reading nothing) is not
+	// mistaken for a dead peer. 0 means 2*PingInterval + PongTimeout; a
+	// negative value disables it.
 	KeepAliveTimeout time.Duration
 
 	// RTTWindow is the number of recent RTT samples percentiles are
@@ -187,6 +190,7 @@ type Conn struct {
 
 	rtt       atomic.Pointer[rttTracker] // made on first use (rttState)
 	keepalive *time.Timer
+	readSince atomic.Int64 // with keepalive: when the read in progress began (unix ns); 0 when none
 }
 
 // newConn wraps an established connection. buffered holds bytes already

@@ -42,7 +42,8 @@ func (c *Conn) ReadMessage(dst []byte) (MessageType, []byte, error) {
 	if !c.reading.CompareAndSwap(false, true) {
 		return 0, dst, ErrConcurrentRead
 	}
-	defer c.reading.Store(false)
+	defer c.endRead()
+	c.beginRead()
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
 	if c.readErr != nil {
@@ -86,7 +87,8 @@ func (c *Conn) NextReader() (MessageType, io.Reader, error) {
 	if !c.reading.CompareAndSwap(false, true) {
 		return 0, nil, ErrConcurrentRead
 	}
-	defer c.reading.Store(false)
+	defer c.endRead()
+	c.beginRead()
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
 	if c.readErr != nil {

@@ -235,6 +235,36 @@ func (c *Conn) ping(try bool) error {
 	return c.unlockWrite(c.writeLocked(true, opPing, p[:]))
 }
 
+// beginRead and endRead bracket a ReadMessage or NextReader call for the
+// keepalive, which judges only time spent reading.
+func (c *Conn) beginRead() {
+	if c.keepalive != nil {
+		c.readSince.Store(time.Now().UnixNano())
+	}
+}
+
+func (c *Conn) endRead() {
+	if c.keepalive != nil {
+		c.readSince.Store(0)
+	}
+	c.reading.Store(false)
+}
+
+// silentFor returns how long the connection has been reading without
+// hearing a pong: from the later of the last pong and the start of the
+// read in progress; 0 when no read is in progress.
+func (c *Conn) silentFor(now time.Time) time.Duration {
+	since := c.readSince.Load()
+	if since == 0 {
+		return 0
+	}
+	from := c.rttState().lastHeard()
+	if t := time.Unix(0, since); t.After(from) {
+		from = t
+	}
+	return now.Sub(from)
+}
+
 // keepaliveTick sends the periodic RTT ping and closes the connection with
 // 1001 when no pong has arrived for KeepAliveTimeout. It never waits for a
 // writer blocked on a slow peer, so the keepalive check keeps running.
@@ -248,7 +278,7 @@ func (c *Conn) keepaliveTick() {
 		return
 	}
 	now := time.Now()
-	if kt := c.opts.KeepAliveTimeout; kt > 0 && now.Sub(c.rttState().lastHeard()) > kt {
+	if kt := c.opts.KeepAliveTimeout; kt > 0 && c.silentFor(now) > kt {
 		reason := "keepalive timeout: no pong for " + kt.String()
 		c.nc.SetWriteDeadline(now.Add(time.Second))
 		c.writeFrame(true, opClose, closePayload(StatusGoingAway, reason), true)

@@ -340,3 +340,29 @@ func TestUnsolicitedPongsDoNotCorruptStats(t *testing.T) {
 		t.Fatalf("unsolicited %d last %v; want 20 and a sane sample", s.Unsolicited, s.Last)
 	}
 }
+
+// TestKeepAliveJudgesOnlyReading leaves a server connection unread for
+// several keepalive timeouts while its peer answers every ping: the pongs
+// wait in the socket, and the connection must not be taken for dead. Once
+// the application reads again, the pongs are seen and the message behind
+// them arrives.
+func TestKeepAliveJudgesOnlyReading(t *testing.T) {
+	sc, client := acceptPair(t, &UpgradeOptions{ConnOptions: ConnOptions{
+		PingInterval:     10 * time.Millisecond,
+		PongTimeout:      30 * time.Millisecond,
+		KeepAliveTimeout: 60 * time.Millisecond,
+	}})
+	cc := newConn(client, true, ConnOptions{}, nil)
+	readForever(cc)
+	time.Sleep(300 * time.Millisecond) // five keepalive timeouts, unread
+	if err := cc.WriteMessage(Binary, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := sc.ReadMessage(nil)
+	if err != nil || string(got) != "still here" {
+		t.Fatalf("after an unread while: ReadMessage = %q, %v", got, err)
+	}
+	if s := sc.RTT(); s.PongsMatched == 0 {
+		t.Fatalf("no pong was seen once reading resumed: %+v", s)
+	}
+}
