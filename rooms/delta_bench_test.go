@@ -131,7 +131,7 @@ func (g *arenaGame) Snapshot(p *Player) any {
 //   - delta+interest: the same, each player seeing a 600x600 square
 //     around its ship in the 2000x2000 world.
 //
-// Run it with: go test -run XXX -bench Snapshots ./rooms/
+// Run it with: go test -run '^$' -bench Snapshots ./rooms/
 func BenchmarkSnapshots(b *testing.B) {
 	for _, bc := range []struct {
 		name, mode string
