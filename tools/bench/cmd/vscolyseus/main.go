@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&cfg.Node, "node", "node", "the Node.js program")
 	fs.StringVar(&cfg.ColyseusDir, "colyseus", "colyseus", "the Colyseus side's directory (tools/bench/colyseus)")
 	jsonOut := fs.String("json", "", "also write the raw results as JSON to this file")
+	fs.StringVar(&cfg.ProfileDir, "profile", "", "save a CPU profile (pprof) of each tickwire server's window into this directory")
 
 	// The tickwire side's processes, started by the driver.
 	role := fs.String("role", "", "internal: server or load, to run one tickwire process")

@@ -49,6 +49,10 @@ type Config struct {
 	// on PATH and the embedded directory otherwise.
 	Directory string
 
+	// ProfileDir, if set, receives a CPU profile (pprof) of each
+	// tickwire server over its window.
+	ProfileDir string
+
 	Node        string // the node program; "" means "node" on PATH
 	ColyseusDir string // holds server.mjs, load.mjs and node_modules
 	Self        string // this program, run with -role server or -role load

@@ -2,7 +2,10 @@ package vs
 
 // Control lines between the driver and its children. A server prints
 // ListeningPrefix and its address first, and answers the line StatsCmd on
-// its standard input with StatsPrefix and a ServerStats in JSON. A load
+// its standard input with StatsPrefix and a ServerStats in JSON. The
+// tickwire server also takes ProfileCmd and a file name (it starts a CPU
+// profile into the file and answers Profiling, or ProfileErrorPrefix and
+// why) and StopProfileCmd (it writes the profile and answers Profiled). A load
 // prints Ready when its clients have joined and warmed up, waits for Go
 // when run under control, measures, prints End, then ResultPrefix and a
 // LoadResult in JSON. colyseus/server.mjs and colyseus/load.mjs speak the
@@ -11,10 +14,16 @@ const (
 	ListeningPrefix = "listening "
 	StatsCmd        = "stats"
 	StatsPrefix     = "stats "
-	Ready           = "ready"
-	Go              = "go"
-	End             = "end"
-	ResultPrefix    = "result "
+	ProfileCmd      = "profile "
+	StopProfileCmd  = "stopprofile"
+	Profiling       = "profiling"
+	Profiled        = "profiled"
+
+	ProfileErrorPrefix = "profile error "
+	Ready              = "ready"
+	Go                 = "go"
+	End                = "end"
+	ResultPrefix       = "result "
 )
 
 // ServerStats are a server's counters since it started, over all its

@@ -125,6 +125,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep.Pinned = checkPinning(&cfg, rep)
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+		rep.Notes = append(rep.Notes, "CPU profiles of the tickwire servers were taken in the windows ("+cfg.ProfileDir+"); profiling costs them a little CPU")
+	}
 	if err := checkDirectory(&cfg, rep); err != nil {
 		return nil, err
 	}
@@ -210,6 +216,12 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 	if err != nil {
 		return err
 	}
+	profiling := row.Impl == "tickwire" && cfg.ProfileDir != ""
+	if profiling {
+		if err := startProfile(ctx, srv, filepath.Join(cfg.ProfileDir, profileName(row.Label))); err != nil {
+			return err
+		}
+	}
 	s0, err1 := srv.cpuTime()
 	l0, err2 := ld.cpuTime()
 	r0, err3 := rdb.cpuTime()
@@ -231,6 +243,14 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 	wall := time.Since(t0)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
+	}
+	if profiling {
+		if err := srv.send(StopProfileCmd); err != nil {
+			return err
+		}
+		if _, err := srv.expect(ctx, Profiled, 30*time.Second); err != nil {
+			return err
+		}
 	}
 	st1, err := stats(ctx, srv)
 	if err != nil {
@@ -275,6 +295,34 @@ func stats(ctx context.Context, srv *child) (ServerStats, error) {
 		return st, err
 	}
 	return st, json.Unmarshal([]byte(line), &st)
+}
+
+// startProfile has a tickwire server start a CPU profile into file.
+func startProfile(ctx context.Context, srv *child, file string) error {
+	if err := srv.send(ProfileCmd + file); err != nil {
+		return err
+	}
+	for {
+		line, err := srv.expect(ctx, "", 10*time.Second)
+		if err != nil {
+			return err
+		}
+		if line == Profiling {
+			return nil
+		}
+		if msg, ok := strings.CutPrefix(line, ProfileErrorPrefix); ok {
+			return fmt.Errorf("profiling %s: %s", srv.name, msg)
+		}
+	}
+}
+
+// profileName turns a row's label into a file name: "tickwire, whole
+// room" into tickwire-whole-room.pprof.
+func profileName(label string) string {
+	f := strings.FieldsFunc(strings.ToLower(label), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.')
+	})
+	return strings.Join(f, "-") + ".pprof"
 }
 
 // checkColyseus finds node and the Colyseus side's installed packages,

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -40,8 +42,9 @@ type ServerOptions struct {
 	// 0 means 20 minutes.
 	MaxLifetime time.Duration
 
-	// In carries commands: the line StatsCmd is answered on Out. The
-	// server stops when In ends. nil means no commands, and no end.
+	// In carries the commands StatsCmd, ProfileCmd and StopProfileCmd,
+	// answered on Out. The server stops when In ends. nil means no
+	// commands, and no end.
 	In io.Reader
 
 	// Out receives the ListeningPrefix line and the stats lines.
@@ -102,16 +105,7 @@ func Serve(ctx context.Context, o ServerOptions) error {
 	if o.In != nil {
 		go func() {
 			defer cancel() // In ended: the driver is gone
-			sc := bufio.NewScanner(o.In)
-			for sc.Scan() {
-				if strings.TrimSpace(sc.Text()) == StatsCmd {
-					b, _ := json.Marshal(ServerStats{
-						Ticks: stats.Ticks.Load(), Patches: stats.Snapshots.Load(),
-						Inputs: stats.Inputs.Load(), Clients: stats.Players.Load(),
-					})
-					fmt.Fprintf(o.Out, "%s%s\n", StatsPrefix, b)
-				}
-			}
+			serveCommands(o.In, o.Out, stats)
 		}()
 	}
 	select {
@@ -129,4 +123,51 @@ func Serve(ctx context.Context, o ServerOptions) error {
 		err = nil
 	}
 	return err
+}
+
+// serveCommands answers the commands read from in until it ends.
+func serveCommands(in io.Reader, out io.Writer, stats *crowd.Stats) {
+	var prof *os.File
+	defer func() {
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+		}
+	}()
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == StatsCmd:
+			b, _ := json.Marshal(ServerStats{
+				Ticks: stats.Ticks.Load(), Patches: stats.Snapshots.Load(),
+				Inputs: stats.Inputs.Load(), Clients: stats.Players.Load(),
+			})
+			fmt.Fprintf(out, "%s%s\n", StatsPrefix, b)
+		case strings.HasPrefix(line, ProfileCmd):
+			if prof != nil {
+				fmt.Fprintf(out, "%sa profile is already being taken\n", ProfileErrorPrefix)
+				continue
+			}
+			f, err := os.Create(strings.TrimSpace(strings.TrimPrefix(line, ProfileCmd)))
+			if err == nil {
+				if err = pprof.StartCPUProfile(f); err != nil {
+					f.Close()
+				}
+			}
+			if err != nil {
+				fmt.Fprintf(out, "%s%v\n", ProfileErrorPrefix, err)
+				continue
+			}
+			prof = f
+			fmt.Fprintln(out, Profiling)
+		case line == StopProfileCmd:
+			if prof != nil {
+				pprof.StopCPUProfile()
+				prof.Close()
+				prof = nil
+			}
+			fmt.Fprintln(out, Profiled)
+		}
+	}
 }
