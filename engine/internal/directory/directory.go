@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -145,13 +144,18 @@ func Open(opts Options) (*Directory, error) {
 	}
 	var o *redis.Options
 	if opts.URL == "" {
-		// The embedded server listens on no port: the client reaches it
-		// over in-memory pipes. Its keys expire with the wall clock, as a
-		// real server's do.
+		// The embedded server listens on a loopback port of its own and
+		// the client reaches it like any Redis. (Its in-memory pipes are
+		// unbuffered: a pipelined request larger than a few kilobytes,
+		// such as a busy node's heartbeat, deadlocks on them.) Its keys
+		// expire with the wall clock, as a real server's do.
 		d.mini = miniredis.NewMiniRedis()
 		d.mini.ClockTTL(true)
+		if err := d.mini.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("directory: starting the embedded Redis on a loopback port: %w", err)
+		}
 		d.addr = "embedded"
-		o = &redis.Options{Dialer: func(context.Context, string, string) (net.Conn, error) { return d.mini.Dial() }}
+		o = &redis.Options{Addr: d.mini.Addr()}
 	} else {
 		if err := CheckURL(opts.URL); err != nil {
 			return nil, fmt.Errorf("directory: %w", err)

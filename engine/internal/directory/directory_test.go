@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 )
 
 // fixture is a directory on a miniredis whose clock moves only when the
@@ -536,5 +537,44 @@ func TestCheckURL(t *testing.T) {
 	}
 	if err := CheckURL("redis://u:secret@host/x"); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("CheckURL error %v should hide the password", err)
+	}
+}
+
+// TestEmbeddedTakesLargeRequests sends the embedded directory a heartbeat
+// of a busy node, many rooms of twenty seats held, in one pipelined
+// request of tens of kilobytes: it must go through like any other.
+func TestEmbeddedTakesLargeRequests(t *testing.T) {
+	d, err := Open(Options{Prefix: "test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if d.Addr() != "embedded" {
+		t.Fatalf("Addr = %q, want embedded", d.Addr())
+	}
+	var rooms []HostedRoom
+	for i := range 40 {
+		var held []string
+		for j := range 20 {
+			held = append(held, fmt.Sprintf("seat-%02d-%02d-%s", i, j, strings.Repeat("x", 40)))
+		}
+		rooms = append(rooms, HostedRoom{Room: Room{ID: fmt.Sprintf("room-%02d", i), Game: "g", Node: "n1", Capacity: 20, Players: 20}, Held: held})
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.Announce(c, Node{ID: "n1", URL: "ws://n1/ws", Games: []string{"g"}, Load: len(rooms)}, rooms); err != nil {
+		t.Fatalf("announcing a node with %d full rooms: %v", len(rooms), err)
+	}
+	var buf strings.Builder
+	for range 20 {
+		buf.WriteString(strings.Repeat("v", 220))
+	}
+	if _, err := d.rdb.Pipelined(c, func(p redis.Pipeliner) error {
+		for i := range 20 {
+			p.Set(c, fmt.Sprintf("test:big:%d", i), buf.String(), time.Minute)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("a pipeline of 20 large SETs: %v", err)
 	}
 }
