@@ -14,10 +14,8 @@
 //
 // The tickwire server keeps its room directory in a redis-server of the
 // run's own, on a Unix socket, pinned to the server's CPU; its CPU time
-// counts as the server's. (The engine's embedded directory, chosen with
-// --directory embedded, stops answering matchmaking once its heartbeat
-// pipeline outgrows the 4 KiB that one read of its in-memory connection
-// takes, which happens with a handful of rooms of 20.)
+// counts as the server's, like the rest of the server's work.
+// --directory embedded uses the engine's built-in directory instead.
 //
 // Both loads count bytes the same way: every WebSocket message received,
 // its payload plus the header of the frame it arrives in (2, 4 or 10
