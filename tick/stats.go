@@ -11,25 +11,26 @@ import (
 const window = 1024
 
 // Stats is a snapshot of a Loop's measurements. Counters cover the whole
-// run; the Summaries cover the last Window ticks run.
+// run; the Summaries cover the last Window ticks run. In JSON, durations
+// are integers of nanoseconds.
 type Stats struct {
-	Ticks    uint64 // ticks run (callbacks called)
-	Skipped  uint64 // ticks skipped by the overrun policy, never run
-	CatchUps uint64 // ticks run a whole Step or more late, to catch up
-	Overruns uint64 // ticks whose callback ran longer than Step
+	Ticks    uint64 `json:"ticks"`    // ticks run (callbacks called)
+	Skipped  uint64 `json:"skipped"`  // ticks skipped by the overrun policy, never run
+	CatchUps uint64 `json:"catchUps"` // ticks run a whole Step or more late, to catch up
+	Overruns uint64 `json:"overruns"` // ticks whose callback ran longer than Step
 
-	Lateness Summary // Tick.Lateness: how late ticks started
-	Duration Summary // how long the callback ran
-	Window   int     // ticks the Summaries cover: Ticks, at most 1024
+	Lateness Summary `json:"lateness"` // Tick.Lateness: how late ticks started
+	Duration Summary `json:"duration"` // how long the callback ran
+	Window   int     `json:"window"`   // ticks the Summaries cover: Ticks, at most 1024
 }
 
 // Summary describes a set of durations. Percentiles are nearest-rank: P99
 // is the smallest value at least 99% of the set is at or below. All are
 // zero for an empty set.
 type Summary struct {
-	P50 time.Duration
-	P99 time.Duration
-	Max time.Duration
+	P50 time.Duration `json:"p50"`
+	P99 time.Duration `json:"p99"`
+	Max time.Duration `json:"max"`
 }
 
 // recorder keeps a Loop's Stats. The loop records one tick at a time;
