@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tickwire/tickwire/tools/bench/internal/driver"
+	"github.com/tickwire/tickwire/tools/bench/internal/proc"
 	"github.com/tickwire/tickwire/tools/bench/internal/servers"
 )
 
@@ -154,7 +155,7 @@ func main() {
 	go func() {
 		<-sig
 		fmt.Fprintln(os.Stderr, "\ninterrupted: stopping the benchmark processes")
-		driver.StopAll()
+		proc.StopAll()
 		if cfg.BinDir != *bin {
 			os.RemoveAll(cfg.BinDir)
 		}

@@ -2,7 +2,9 @@ package driver
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,13 +16,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tickwire/tickwire/tools/bench/internal/proc"
 	"github.com/tickwire/tickwire/tools/bench/internal/sysx"
 	"github.com/tickwire/tickwire/tools/bench/internal/wire"
 )
 
 // server is a running benchserver.
 type server struct {
-	*child
+	*proc.Child
 	addr      string
 	pprofAddr string
 }
@@ -32,18 +35,18 @@ func (r *runner) startServer(lib string) (*server, error) {
 	if r.cfg.ProfileDir != "" {
 		args = append(args, "-pprof", "127.0.0.1:0")
 	}
-	c, err := start("benchserver "+lib, r.serverCPU, filepath.Join(r.cfg.BinDir, "benchserver"), args...)
+	c, err := proc.Start("benchserver "+lib, r.serverCPU, "", append([]string{filepath.Join(r.cfg.BinDir, "benchserver")}, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{child: c}
-	if s.addr, err = c.expect("", 15*time.Second); err != nil {
-		c.stop()
+	s := &server{Child: c}
+	if s.addr, err = c.Expect(context.Background(), "", 15*time.Second); err != nil {
+		c.Stop()
 		return nil, err
 	}
 	if r.cfg.ProfileDir != "" {
-		if s.pprofAddr, err = c.expect("pprof ", 5*time.Second); err != nil {
-			c.stop()
+		if s.pprofAddr, err = c.Expect(context.Background(), "pprof ", 5*time.Second); err != nil {
+			c.Stop()
 			return nil, err
 		}
 	}
@@ -53,10 +56,10 @@ func (r *runner) startServer(lib string) (*server, error) {
 // stats asks the server for its statistics (after a GC).
 func (s *server) stats() (wire.ServerStats, error) {
 	var st wire.ServerStats
-	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+	if err := s.Signal(syscall.SIGUSR1); err != nil {
 		return st, err
 	}
-	line, err := s.expect(wire.StatsPrefix, 20*time.Second)
+	line, err := s.Expect(context.Background(), wire.StatsPrefix, 20*time.Second)
 	if err != nil {
 		return st, err
 	}
@@ -90,8 +93,8 @@ func (s *server) profile(file string, d time.Duration) <-chan struct{} {
 	return done
 }
 
-func (r *runner) startLoad(args ...string) (*child, error) {
-	return start("benchload", r.loadCPU, filepath.Join(r.cfg.BinDir, "benchload"), args...)
+func (r *runner) startLoad(args ...string) (*proc.Child, error) {
+	return proc.Start("benchload", r.loadCPU, "", append([]string{filepath.Join(r.cfg.BinDir, "benchload")}, args...)...)
 }
 
 // window is one measured window: the load is told to go, and the CPU time
@@ -104,51 +107,44 @@ type window struct {
 }
 
 // measure drives a load started with -control through its window.
-func (r *runner) measure(srv *server, ld *child, readyTimeout time.Duration, profile string) (window, error) {
+func (r *runner) measure(srv *server, ld *proc.Child, readyTimeout time.Duration, profile string) (window, error) {
 	var w window
-	if _, err := ld.expect(wire.Ready, readyTimeout); err != nil {
+	if _, err := ld.Expect(context.Background(), wire.Ready, readyTimeout); err != nil {
 		return w, err
 	}
-	s0, err1 := srv.cpuTime()
-	l0, err2 := ld.cpuTime()
+	s0, err1 := srv.CPUTime()
+	l0, err2 := ld.CPUTime()
 	b0, err5 := sysx.BusyCPU()
 	t0 := time.Now()
-	if err := ld.send(wire.Go); err != nil {
+	if err := ld.Send(wire.Go); err != nil {
 		return w, fmt.Errorf("telling the load to go: %w", err)
 	}
 	var profDone <-chan struct{}
 	if profile != "" && srv.pprofAddr != "" {
 		profDone = srv.profile(filepath.Join(r.cfg.ProfileDir, profile+".pprof"), r.cfg.Duration)
 	}
-	if _, err := ld.expect(wire.End, r.cfg.Duration+30*time.Second); err != nil {
+	if _, err := ld.Expect(context.Background(), wire.End, r.cfg.Duration+30*time.Second); err != nil {
 		return w, err
 	}
-	s1, err3 := srv.cpuTime()
-	l1, err4 := ld.cpuTime()
+	s1, err3 := srv.CPUTime()
+	l1, err4 := ld.CPUTime()
 	b1, err6 := sysx.BusyCPU()
 	w.wall = time.Since(t0)
 	if err5 == nil && err6 == nil {
 		w.otherCPU = max(0, (b1-b0)-(s1-s0)-(l1-l0))
 	}
-	for i, err := range []error{err1, err2, err3, err4} {
-		if err != nil {
-			c := srv.child
-			if i%2 == 1 {
-				c = ld
-			}
-			c.wait(time.Second)
-			return w, fmt.Errorf("reading the CPU time of %s: %w (%s exited: %v; %s)", c.name, err, c.name, c.err, c.stderr.String())
-		}
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return w, err
 	}
 	w.serverCPU, w.loadCPU = s1-s0, l1-l0
-	line, err := ld.expect(wire.ResultPrefix, 30*time.Second)
+	line, err := ld.Expect(context.Background(), wire.ResultPrefix, 30*time.Second)
 	if err != nil {
 		return w, err
 	}
 	if err := json.Unmarshal([]byte(line), &w.result); err != nil {
 		return w, fmt.Errorf("load result: %w", err)
 	}
-	if !ld.wait(30 * time.Second) {
+	if !ld.Wait(30 * time.Second) {
 		return w, fmt.Errorf("benchload did not exit after its result")
 	}
 	if profDone != nil {
@@ -167,7 +163,7 @@ func (r *runner) runEcho(lib string) []EchoResult {
 		}
 		return out
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	for _, size := range r.cfg.EchoSizes {
 		r.progress(lib, "echo "+sizeName(size), time.Duration(r.cfg.Repeat)*(r.cfg.Warmup+r.cfg.Duration))
 		var runs []EchoResult
@@ -191,7 +187,7 @@ func (r *runner) echoOnce(srv *server, lib string, size, run int) EchoResult {
 	if err == nil {
 		var w window
 		w, err = r.measure(srv, ld, r.cfg.Warmup+2*time.Minute, profileName(lib+"-echo-"+sizeName(size), run))
-		ld.stop()
+		ld.Stop()
 		res.Load = w.result
 		res.ServerCPU = frac(w.serverCPU, w.wall)
 		res.LoadCPU = frac(w.loadCPU, w.wall)
@@ -226,7 +222,7 @@ func (r *runner) roomOnce(lib string, run int) *RoomResult {
 		res.Err = err.Error()
 		return res
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	format := "raw"
 	if lib == "tickwire-rooms" {
 		format = "rooms"
@@ -239,7 +235,7 @@ func (r *runner) roomOnce(lib string, run int) *RoomResult {
 		res.Err = err.Error()
 		return res
 	}
-	defer ld.stop()
+	defer ld.Stop()
 	w, err := r.measure(srv, ld, r.cfg.Warmup+3*time.Minute, profileName(lib+"-room", run))
 	res.Load = w.result
 	if err == nil && w.result.Errors > 0 {
@@ -286,12 +282,12 @@ func (r *runner) idleOnce(lib string) *IdleResult {
 	if err != nil {
 		return fail(err)
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	time.Sleep(300 * time.Millisecond)
 	if res.Before, err = srv.stats(); err != nil {
 		return fail(err)
 	}
-	if res.RSSBefore, err = sysx.RSS(srv.pid()); err != nil {
+	if res.RSSBefore, err = sysx.RSS(srv.PID()); err != nil {
 		return fail(err)
 	}
 	ld, err := r.startLoad("-mode", "idle", "-url", "ws://"+srv.addr+"/echo",
@@ -300,8 +296,8 @@ func (r *runner) idleOnce(lib string) *IdleResult {
 	if err != nil {
 		return fail(err)
 	}
-	defer ld.stop()
-	if _, err := ld.expect(wire.Ready, 4*time.Minute); err != nil {
+	defer ld.Stop()
+	if _, err := ld.Expect(context.Background(), wire.Ready, 4*time.Minute); err != nil {
 		return fail(err)
 	}
 	// Wait until the server has every connection in its read loop.
@@ -319,7 +315,7 @@ func (r *runner) idleOnce(lib string) *IdleResult {
 	if res.After, err = srv.stats(); err != nil {
 		return fail(err)
 	}
-	if res.RSSAfter, err = sysx.RSS(srv.pid()); err != nil {
+	if res.RSSAfter, err = sysx.RSS(srv.PID()); err != nil {
 		return fail(err)
 	}
 	if res.After.Conns < int64(r.idleConns) {
@@ -328,8 +324,8 @@ func (r *runner) idleOnce(lib string) *IdleResult {
 	n := float64(r.idleConns)
 	res.RSSPerConn = (float64(res.RSSAfter) - float64(res.RSSBefore)) / n
 	res.HeapStackPerCon = (float64(res.After.HeapInuse+res.After.StackInuse) - float64(res.Before.HeapInuse+res.Before.StackInuse)) / n
-	ld.send(wire.Go)
-	ld.wait(30 * time.Second)
+	ld.Send(wire.Go)
+	ld.Wait(30 * time.Second)
 	return res
 }
 

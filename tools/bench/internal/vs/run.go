@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tickwire/tickwire/tools/bench/internal/proc"
 	"github.com/tickwire/tickwire/tools/bench/internal/sysx"
 )
 
@@ -184,7 +185,7 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 			"-warmup", cfg.Warmup.String(), "-duration", cfg.Duration.String(), "-timeout", timeout.String(), "-url"}
 	}
 
-	var rdb *child // the tickwire server's room directory, if in a redis-server
+	var rdb *proc.Child // the tickwire server's room directory, if in a redis-server
 	if row.Impl == "tickwire" && cfg.Directory == "redis" {
 		url, c, cleanup, err := startRedis(ctx, cfg.ServerCPU)
 		if err != nil {
@@ -194,21 +195,21 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 		rdb = c
 		srvArgv = append(srvArgv, "-redis", url)
 	}
-	srv, err := start(row.Label+" server", cfg.ServerCPU, dir, srvArgv...)
+	srv, err := proc.Start(row.Label+" server", cfg.ServerCPU, dir, srvArgv...)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	addr, err := srv.expect(ctx, ListeningPrefix, 30*time.Second)
+	defer srv.Stop()
+	addr, err := srv.Expect(ctx, ListeningPrefix, 30*time.Second)
 	if err != nil {
 		return err
 	}
-	ld, err := start(row.Label+" load", cfg.LoadCPU, dir, append(loadArgv, "http://"+strings.TrimSpace(addr))...)
+	ld, err := proc.Start(row.Label+" load", cfg.LoadCPU, dir, append(loadArgv, "http://"+strings.TrimSpace(addr))...)
 	if err != nil {
 		return err
 	}
-	defer ld.stop()
-	if _, err := ld.expect(ctx, Ready, timeout); err != nil {
+	defer ld.Stop()
+	if _, err := ld.Expect(ctx, Ready, timeout); err != nil {
 		return err
 	}
 
@@ -222,33 +223,33 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 			return err
 		}
 	}
-	s0, err1 := srv.cpuTime()
-	l0, err2 := ld.cpuTime()
-	r0, err3 := rdb.cpuTime()
+	s0, err1 := srv.CPUTime()
+	l0, err2 := ld.CPUTime()
+	r0, err3 := rdb.CPUTime()
 	b0, errBusy0 := sysx.BusyCPU()
 	t0 := time.Now()
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
-	if err := ld.send(Go); err != nil {
+	if err := ld.Send(Go); err != nil {
 		return fmt.Errorf("telling the load to go: %w", err)
 	}
-	if _, err := ld.expect(ctx, End, cfg.Duration+30*time.Second); err != nil {
+	if _, err := ld.Expect(ctx, End, cfg.Duration+30*time.Second); err != nil {
 		return err
 	}
-	s1, err1 := srv.cpuTime()
-	l1, err2 := ld.cpuTime()
-	r1, err3 := rdb.cpuTime()
+	s1, err1 := srv.CPUTime()
+	l1, err2 := ld.CPUTime()
+	r1, err3 := rdb.CPUTime()
 	b1, errBusy1 := sysx.BusyCPU()
 	wall := time.Since(t0)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
 	if profiling {
-		if err := srv.send(StopProfileCmd); err != nil {
+		if err := srv.Send(StopProfileCmd); err != nil {
 			return err
 		}
-		if _, err := srv.expect(ctx, Profiled, 30*time.Second); err != nil {
+		if _, err := srv.Expect(ctx, Profiled, 30*time.Second); err != nil {
 			return err
 		}
 	}
@@ -256,7 +257,7 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 	if err != nil {
 		return err
 	}
-	line, err := ld.expect(ctx, ResultPrefix, 30*time.Second)
+	line, err := ld.Expect(ctx, ResultPrefix, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -285,12 +286,12 @@ func measure(ctx context.Context, cfg *Config, row *Row) error {
 }
 
 // stats asks a server for its counters.
-func stats(ctx context.Context, srv *child) (ServerStats, error) {
+func stats(ctx context.Context, srv *proc.Child) (ServerStats, error) {
 	var st ServerStats
-	if err := srv.send(StatsCmd); err != nil {
-		return st, fmt.Errorf("asking %s for its stats: %w", srv.name, err)
+	if err := srv.Send(StatsCmd); err != nil {
+		return st, fmt.Errorf("asking %s for its stats: %w", srv.Name(), err)
 	}
-	line, err := srv.expect(ctx, StatsPrefix, 10*time.Second)
+	line, err := srv.Expect(ctx, StatsPrefix, 10*time.Second)
 	if err != nil {
 		return st, err
 	}
@@ -298,12 +299,12 @@ func stats(ctx context.Context, srv *child) (ServerStats, error) {
 }
 
 // startProfile has a tickwire server start a CPU profile into file.
-func startProfile(ctx context.Context, srv *child, file string) error {
-	if err := srv.send(ProfileCmd + file); err != nil {
+func startProfile(ctx context.Context, srv *proc.Child, file string) error {
+	if err := srv.Send(ProfileCmd + file); err != nil {
 		return err
 	}
 	for {
-		line, err := srv.expect(ctx, "", 10*time.Second)
+		line, err := srv.Expect(ctx, "", 10*time.Second)
 		if err != nil {
 			return err
 		}
@@ -311,7 +312,7 @@ func startProfile(ctx context.Context, srv *child, file string) error {
 			return nil
 		}
 		if msg, ok := strings.CutPrefix(line, ProfileErrorPrefix); ok {
-			return fmt.Errorf("profiling %s: %s", srv.name, msg)
+			return fmt.Errorf("profiling %s: %s", srv.Name(), msg)
 		}
 	}
 }
@@ -368,35 +369,32 @@ func checkDirectory(cfg *Config, rep *Report) error {
 // directory, pinned to cpu, listening on a Unix socket in a new
 // temporary directory only. It returns the socket's URL, the process and
 // a function that stops it and removes the directory.
-func startRedis(ctx context.Context, cpu int) (string, *child, func(), error) {
+func startRedis(ctx context.Context, cpu int) (string, *proc.Child, func(), error) {
 	tmp, err := os.MkdirTemp("", "vscolyseus-redis-")
 	if err != nil {
 		return "", nil, nil, err
 	}
 	sock := filepath.Join(tmp, "redis.sock")
-	c, err := start("redis-server", cpu, tmp, "redis-server", "--port", "0", "--unixsocket", sock,
+	c, err := proc.Start("redis-server", cpu, tmp, "redis-server", "--port", "0", "--unixsocket", sock,
 		"--save", "", "--appendonly", "no", "--loglevel", "warning")
 	if err != nil {
 		os.RemoveAll(tmp)
 		return "", nil, nil, err
 	}
 	cleanup := func() {
-		c.stop()
+		c.Stop()
 		os.RemoveAll(tmp)
 	}
-	go func() { // drain its log, so that it never blocks on a full pipe
-		for range c.lines {
-		}
-	}()
+	c.Discard() // its log: it must never block on a full pipe
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := os.Stat(sock); err == nil {
 			return "unix://" + sock, c, cleanup, nil
 		}
 		select {
-		case <-c.done:
+		case <-c.Done():
 			cleanup()
-			return "", nil, nil, fmt.Errorf("redis-server exited (%v): %s", c.err, c.stderr.String())
+			return "", nil, nil, fmt.Errorf("redis-server exited (%v): %s", c.Err(), c.Stderr())
 		case <-ctx.Done():
 			cleanup()
 			return "", nil, nil, ctx.Err()
@@ -404,7 +402,7 @@ func startRedis(ctx context.Context, cpu int) (string, *child, func(), error) {
 		}
 		if time.Now().After(deadline) {
 			cleanup()
-			return "", nil, nil, fmt.Errorf("redis-server made no socket at %s within 10s: %s", sock, c.stderr.String())
+			return "", nil, nil, fmt.Errorf("redis-server made no socket at %s within 10s: %s", sock, c.Stderr())
 		}
 	}
 }
